@@ -1,0 +1,101 @@
+"""Architecture: a recurrent network written as a pure step function plus a linear readout.
+
+A network has a state s_t (a NamedTuple of [B, ·] tensors), recurrent parameters θ and a readout (W_out, b_out):
+
+    s_t = F_θ(s_{t−1}, x_t)          (1)   ``forward(x_t, state)`` — pure: no hidden mutation
+    y_t = W_out a(s_t) + b_out       (2)   ``readout(state)``, with a(s) = ``activity(state)`` [B, n]
+
+Credit rules drive the step themselves, so every rule sees the same dynamics. Online rules need local derivatives:
+RTRL needs J_t = ∂s_t/∂s_{t−1} and the immediate influence M̄_t = ∂s_t/∂θ (:meth:`jacobians`). The default
+computes both with ``torch.func`` for any architecture; a subclass may override it with a closed form that a test
+proves equal to the default.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NamedTuple
+
+import torch
+from torch import nn
+from torch.func import functional_call, jacrev, vmap
+
+from engine.config import ConfigModel
+
+#: Parameters of the linear readout, shared by every architecture (Eq. 2).
+READOUT = ("W_out", "b_out")
+
+
+class Architecture(nn.Module):
+    """Base class. Subclasses define ``Config``, metadata, parameters and the four state methods."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type[ConfigModel]] = ConfigModel
+    description: ClassVar[str] = ""
+    reference: ClassVar[str] = ""
+
+    def __init__(self, config: ConfigModel, n_inputs: int, n_outputs: int):
+        super().__init__()
+        self.config = config
+        self.n_inputs = n_inputs
+        self.n_outputs = n_outputs
+
+    # -- what a subclass writes --------------------------------------------------------------------------
+    @property
+    def n_units(self) -> int:
+        raise NotImplementedError
+
+    def init_state(self, batch: int) -> Any:
+        raise NotImplementedError
+
+    def forward(self, x_t: torch.Tensor, state: Any) -> Any:  # Eq. (1)
+        raise NotImplementedError
+
+    def activity(self, state: Any) -> torch.Tensor:
+        """The units' observable activity a(s) [B, n]: what the readout and the plots see."""
+        raise NotImplementedError
+
+    # -- shared --------------------------------------------------------------------------------------------
+    def readout(self, state: Any) -> torch.Tensor:  # Eq. (2)
+        return self.activity(state) @ self.W_out.T + self.b_out
+
+    def recurrent_parameters(self) -> dict[str, nn.Parameter]:
+        return {k: p for k, p in self.named_parameters() if k not in READOUT}
+
+    def readout_parameters(self) -> dict[str, nn.Parameter]:
+        return {k: p for k, p in self.named_parameters() if k in READOUT}
+
+    def grad_masks(self) -> dict[str, torch.Tensor]:
+        """Fixed zero patterns (e.g. absent synapses): rules multiply their gradients by these."""
+        return {}
+
+    def flatten(self, state: NamedTuple) -> torch.Tensor:
+        """State as one [B, S] tensor (fields concatenated in order)."""
+        return torch.cat(list(state), dim=-1)
+
+    def unflatten(self, flat: torch.Tensor) -> Any:
+        cls = type(self.init_state(1))
+        sizes = [f.shape[-1] for f in self.init_state(1)]
+        return cls(*torch.split(flat, sizes, dim=-1))
+
+    def run(self, inputs: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Unroll over inputs [T, B, I]; return activity [T, B, n] and outputs [T, B, O] (graph kept)."""
+        state = self.init_state(inputs.shape[1]) if state is None else state
+        acts, outs = [], []
+        for x_t in inputs:
+            state = self(x_t, state)
+            acts.append(self.activity(state))
+            outs.append(self.readout(state))
+        return torch.stack(acts), torch.stack(outs)
+
+    def jacobians(self, x_t: torch.Tensor, prev: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """J_t = ∂s_t/∂s_{t−1} [B, S, S] and M̄_t = ∂s_t/∂θ {name: [B, S, *θ.shape]} by ``torch.func``."""
+        params = {k: p.detach() for k, p in self.recurrent_parameters().items()}
+
+        def step(p: dict[str, torch.Tensor], s: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+            new = functional_call(self, p, (x.unsqueeze(0), self.unflatten(s.unsqueeze(0))))
+            return self.flatten(new).squeeze(0)
+
+        flat = self.flatten(prev).detach()
+        J = vmap(jacrev(step, argnums=1), in_dims=(None, 0, 0))(params, flat, x_t)
+        M = vmap(jacrev(step, argnums=0), in_dims=(None, 0, 0))(params, flat, x_t)
+        return J, M

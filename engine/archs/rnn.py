@@ -1,0 +1,127 @@
+"""The leaky rate RNN (e.g. Song, Yang & Wang 2016; Murray 2019; Marschall et al. 2020).
+
+    u_t = W_rec h_{t−1} + W_in x_t + b                                     (1)
+    h_t = (1 − α) h_{t−1} + α φ(u_t)                                        (2)
+    y_t = W_out h_t + b_out                                                 (3)
+
+with α = dt/τ. W_rec is multiplied by a fixed 0/1 mask when ``density`` < 1 (absent synapses stay absent). With
+``gain`` g, W_rec starts with entries of variance g²/(n·density), so its spectral radius is about g: a random fixed
+reservoir is one rule away (``readout``), and g > 1 gives chaotic spontaneous activity.
+
+Local derivatives used by the online rules (δ is Kronecker's delta, pre_t = [h_{t−1}; x_t; 1]):
+
+    J_t = ∂h_t/∂h_{t−1} = (1 − α) I + α diag(φ'(u_t)) W_rec                 (4)
+    M̄_t[k, (i, j)] = ∂h_{t,k}/∂W_ij = δ_ki α φ'(u_{t,i}) pre_{t,j}          (5)
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from engine.archs import ARCHS
+from engine.archs.base import Architecture
+from engine.config import ConfigModel
+
+
+class RNNState(NamedTuple):
+    h: torch.Tensor
+    """Rates h_t [B, n] (Eq. 2)."""
+
+
+_PHI = {
+    "tanh": (torch.tanh, lambda u: 1 - torch.tanh(u) ** 2),
+    "relu": (torch.relu, lambda u: (u > 0).to(u.dtype)),
+    "softplus": (nn.functional.softplus, torch.sigmoid),
+}
+
+
+class RNNConfig(ConfigModel):
+    hidden: int = Field(32, ge=2, le=1024)
+    """Number of recurrent units n."""
+    alpha: float = Field(0.5, gt=0.0, le=1.0)
+    """Leak α = dt/τ: 1 updates fully each step, small values integrate slowly (longer memory)."""
+    nonlinearity: Literal["tanh", "relu", "softplus"] = "tanh"
+    """Rate function φ of Eq. (2)."""
+    gain: float = Field(1.0, ge=0.0, le=5.0)
+    """Initial gain g of the recurrent weights (≈ spectral radius). Above 1 the untrained network is chaotic."""
+    init: Literal["normal", "orthogonal"] = "normal"
+    """How W_rec starts: Gaussian, or a random orthogonal matrix scaled by g."""
+    density: float = Field(1.0, gt=0.0, le=1.0)
+    """Fraction of recurrent synapses that exist; the rest stay zero for the whole run."""
+    input_scale: float = Field(1.0, ge=0.0, le=10.0)
+    """Scale of the initial input weights (entries of variance scale²/inputs)."""
+
+
+@ARCHS.register("rnn")
+class RNN(Architecture):
+    Config = RNNConfig
+    description = "Leaky rate network: h ← (1−α)h + α·φ(W_rec h + W_in x + b), linear readout."
+    reference = "Song, Yang & Wang 2016, PLoS Comput Biol; Murray 2019, eLife"
+    config: RNNConfig
+
+    def __init__(self, config: RNNConfig, n_inputs: int, n_outputs: int, generator: torch.Generator,
+                 dtype: torch.dtype = torch.float32):
+        super().__init__(config, n_inputs, n_outputs)
+        n, c = config.hidden, config
+        g = generator
+        mask = (torch.rand(n, n, generator=g) < c.density).to(dtype) if c.density < 1 else torch.ones(n, n, dtype=dtype)
+        if c.init == "orthogonal":
+            q, r = torch.linalg.qr(torch.randn(n, n, generator=g, dtype=torch.float64))
+            w = (q * torch.sign(torch.diagonal(r))).to(dtype) * c.gain / c.density ** 0.5
+        else:
+            w = torch.randn(n, n, generator=g, dtype=dtype) * c.gain / (n * c.density) ** 0.5
+        self.register_buffer("rec_mask", mask)
+        self.W_rec = nn.Parameter(w * mask)
+        self.W_in = nn.Parameter(torch.randn(n, n_inputs, generator=g, dtype=dtype) * c.input_scale / n_inputs ** 0.5)
+        self.b = nn.Parameter(torch.zeros(n, dtype=dtype))
+        self.W_out = nn.Parameter(torch.randn(n_outputs, n, generator=g, dtype=dtype) / n ** 0.5)
+        self.b_out = nn.Parameter(torch.zeros(n_outputs, dtype=dtype))
+        self.phi, self.dphi = _PHI[c.nonlinearity]
+
+    @property
+    def n_units(self) -> int:
+        return self.config.hidden
+
+    @property
+    def alpha(self) -> float:
+        return self.config.alpha
+
+    def init_state(self, batch: int) -> RNNState:
+        return RNNState(torch.zeros(batch, self.n_units, dtype=self.W_rec.dtype, device=self.W_rec.device))
+
+    def preactivation(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:  # Eq. (1)
+        return h_prev @ (self.W_rec * self.rec_mask).T + x_t @ self.W_in.T + self.b
+
+    def forward(self, x_t: torch.Tensor, state: RNNState) -> RNNState:  # Eq. (2)
+        u = self.preactivation(x_t, state.h)
+        return RNNState((1 - self.alpha) * state.h + self.alpha * self.phi(u))
+
+    def activity(self, state: RNNState) -> torch.Tensor:
+        return state.h
+
+    def grad_masks(self) -> dict[str, torch.Tensor]:
+        return {"W_rec": self.rec_mask} if self.config.density < 1 else {}
+
+    def presynaptic(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The presynaptic factor of each recurrent parameter group in Eq. (5): h_{t−1}, x_t and 1."""
+        return {"W_rec": h_prev, "W_in": x_t, "b": torch.ones_like(h_prev[:, :1])}
+
+    def jacobians(self, x_t: torch.Tensor, prev: RNNState) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Closed forms of Eqs. (4) and (5); equal to the ``torch.func`` default (tested)."""
+        h = prev.h.detach()
+        u = self.preactivation(x_t, h).detach()
+        post = self.alpha * self.dphi(u)  # [B, n]
+        n = self.n_units
+        eye = torch.eye(n, dtype=h.dtype)
+        J = (1 - self.alpha) * eye + post.unsqueeze(-1) * (self.W_rec * self.rec_mask).detach()  # Eq. (4)
+        M = {}
+        for name, pre in self.presynaptic(x_t, h).items():  # Eq. (5)
+            block = eye[None, :, :, None] * (post[:, None, :, None] * pre[:, None, None, :])
+            if name == "W_rec":
+                block = block * self.rec_mask
+            M[name] = block if name != "b" else block.squeeze(-1)
+        return J, M

@@ -1,0 +1,48 @@
+"""The catalog: every task, architecture and rule with its settings, and which rules train which architecture.
+
+This one structure feeds ``creditlab catalog --json``, ``GET /api/catalog`` and the generated forms, so a new
+registry entry appears everywhere with no other edit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.archs import ARCHS
+from engine.config import settings_schema
+from engine.rules import RULES
+from engine.spec import OptimConfig, RunSpec
+from engine.tasks import TASKS
+
+
+def _entry(name: str, cls: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": cls.description,
+        "reference": cls.reference,
+        "settings": settings_schema(cls.Config),
+    }
+
+
+def catalog() -> dict[str, Any]:
+    rules = []
+    for name, cls in RULES:
+        e = _entry(name, cls)
+        e.update(exact=cls.exact, online=cls.online, approximates=cls.approximates, supports=sorted(cls.supports))
+        rules.append(e)
+    tasks = []
+    for name, cls in TASKS:
+        e = _entry(name, cls)
+        e["loss"] = cls.loss_kind
+        tasks.append(e)
+    archs = [_entry(name, cls) for name, cls in ARCHS]
+    compat = {a: [r for r, rc in RULES if a in rc.supports] for a, _ in ARCHS}
+    run_settings = [s for s in settings_schema(RunSpec) if s["name"] in ("batch", "seed", "steps", "alignment_every")]
+    return {
+        "tasks": tasks,
+        "archs": archs,
+        "rules": rules,
+        "compatibility": compat,
+        "optim": settings_schema(OptimConfig),
+        "run": run_settings,
+    }

@@ -1,0 +1,96 @@
+"""Typed settings for tasks, architectures and rules.
+
+Every configurable piece of the engine declares a ``Config`` subclass of :class:`ConfigModel`. Each field carries a
+docstring right below it; pydantic turns those docstrings into the field's ``description``, which the catalog, the
+CLI and the web forms show as help text. Bounds are declared with ``Field(ge=..., le=...)`` so that one schema serves
+validation, documentation and the generated forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class ConfigModel(BaseModel):
+    """Base for every settings model: unknown keys are refused, field docstrings become help text."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+class SettingError(ValueError):
+    """A setting was unknown, out of bounds or of the wrong type. ``field`` is a dotted path such as
+    ``task_config.delay``; the message says what is allowed."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def describe_validation_error(prefix: str, err: ValidationError, model: type[BaseModel]) -> SettingError:
+    """Turn pydantic's first error into a :class:`SettingError` that names the setting and its bounds."""
+    first = err.errors()[0]
+    name = ".".join(str(p) for p in first["loc"])
+    field = f"{prefix}.{name}" if name else prefix
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        known = ", ".join(sorted(model.model_fields))
+        msg = f"unknown setting; valid settings are: {known}"
+    else:
+        info = model.model_fields.get(str(first["loc"][0])) if first["loc"] else None
+        bounds = _bounds_text(info.metadata) if info is not None else ""
+        if bounds:
+            msg = f"{msg} (allowed: {bounds})"
+    return SettingError(field, msg)
+
+
+def _bounds_text(metadata: list[Any]) -> str:
+    parts = []
+    for m in metadata:
+        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            v = getattr(m, attr, None)
+            if v is not None:
+                parts.append(f"{sym} {v}")
+    return " and ".join(parts)
+
+
+def build_config(model: type[ConfigModel], values: dict[str, Any] | None, prefix: str) -> ConfigModel:
+    """Validate ``values`` against ``model``; raise :class:`SettingError` naming the bad field."""
+    try:
+        return model.model_validate(values or {})
+    except ValidationError as err:
+        raise describe_validation_error(prefix, err, model) from None
+
+
+def settings_schema(model: type[ConfigModel]) -> list[dict[str, Any]]:
+    """One entry per field: name, type, default, bounds, choices and help text (for the catalog and forms)."""
+    schema = model.model_json_schema()
+    props = schema.get("properties", {})
+    out = []
+    for name, info in model.model_fields.items():
+        p = _resolve(props.get(name, {}), schema)
+        entry: dict[str, Any] = {
+            "name": name,
+            "type": p.get("type", "string"),
+            "default": info.default,
+            "help": info.description or "",
+        }
+        for key, out_key in (("minimum", "min"), ("maximum", "max"), ("exclusiveMinimum", "gt"),
+                             ("exclusiveMaximum", "lt"), ("enum", "choices")):
+            if key in p:
+                entry[out_key] = p[key]
+        out.append(entry)
+    return out
+
+
+def _resolve(p: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in p:
+        ref = p["$ref"].split("/")[-1]
+        return {**schema.get("$defs", {}).get(ref, {}), **{k: v for k, v in p.items() if k != "$ref"}}
+    if "allOf" in p and len(p["allOf"]) == 1:
+        return {**_resolve(p["allOf"][0], schema), **{k: v for k, v in p.items() if k != "allOf"}}
+    if "const" in p:
+        return {**p, "enum": [p["const"]]}
+    return p

@@ -1,0 +1,107 @@
+"""CreditRule: how a rule turns one batch of trials into a gradient.
+
+Every rule computes, for the current parameters θ and one batch, an estimate ĝ of the true gradient
+
+    g = ∂L/∂θ,   L = the task loss of Eq. (1) in ``engine.tasks.base``,                          (1)
+
+and writes it into ``.grad``; a stock ``torch.optim`` optimizer applies it. A rule is *exact* (ĝ = g: BPTT, RTRL,
+truncated BPTT with a window ≥ T) or an *approximation*, in which case ``approximates`` names the exact computation
+it equals (e.g. "autograd with the recurrent input detached") and a test proves that equality.
+
+The readout y_t = W_out a_t + b_out is not recurrent, so every rule can use its exact gradient
+
+    ∂L/∂W_out = Σ_t ε_t a_tᵀ,   ∂L/∂b_out = Σ_t ε_t,   ε_t = ∂L/∂y_t                              (2)
+
+(:func:`readout_grads`); rules differ in how credit reaches the recurrent parameters.
+
+Lifecycle: ``gradients(task, trial)`` returns the gradients and a :class:`Pass` (what the network did, for metrics
+and plots); ``apply`` writes them to ``.grad``; ``after_update`` runs once the optimizer has stepped (for rules with
+state of their own, such as adaptive feedback weights). ``state_bytes`` is the memory the rule must keep while it
+processes one batch — the figure that shows why BPTT and RTRL are not biological.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from engine.archs.base import Architecture
+from engine.config import ConfigModel
+from engine.tasks.base import Task
+from engine.trial import Trial
+
+
+@dataclass
+class Pass:
+    """What one batch did: the loss, outputs [T, B, O], activity [T, B, n] (all detached) and any signals the rule
+    wants shown (name → tensor with time first, e.g. a learning signal [T, B, n])."""
+
+    loss: torch.Tensor
+    outputs: torch.Tensor
+    activity: torch.Tensor
+    signals: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class CreditRule:
+    """Base class. Subclasses set the class attributes and write :meth:`gradients`."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type[ConfigModel]] = ConfigModel
+    description: ClassVar[str] = ""
+    reference: ClassVar[str] = ""
+    supports: ClassVar[frozenset[str]] = frozenset({"rnn"})
+    """Names of the architectures this rule can train."""
+    exact: ClassVar[bool] = False
+    approximates: ClassVar[str] = ""
+    """For an approximation: the exact computation it equals, proven in a test."""
+    online: ClassVar[bool] = False
+    """True if the rule runs forward in time without storing the trial's past."""
+
+    def __init__(self, config: ConfigModel, arch: Architecture, generator: torch.Generator):
+        self.config = config
+        self.arch = arch
+        self.generator = generator
+
+    def trainable(self) -> dict[str, nn.Parameter]:
+        """The parameters this rule changes (the optimizer sees only these)."""
+        return dict(self.arch.named_parameters())
+
+    def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
+        raise NotImplementedError
+
+    def apply(self, grads: dict[str, torch.Tensor]) -> None:
+        """Write ``grads`` into ``.grad`` of the trainable parameters, honouring the architecture's masks."""
+        masks = self.arch.grad_masks()
+        for name, p in self.trainable().items():
+            g = grads[name]
+            p.grad = (g * masks[name] if name in masks else g).detach().clone()
+
+    def signals(self, task: Task, trial: Trial) -> dict[str, torch.Tensor]:
+        """What the rule wants shown for one example trial (batch 1), e.g. ``learning_signal`` [T, n] or
+        ``eligibility_trace`` [T, k] for a few synapses. Default: nothing."""
+        return {}
+
+    def after_update(self) -> None:
+        """Called once the optimizer has applied the update."""
+
+    def state_bytes(self, batch: int, steps: int) -> int:
+        raise NotImplementedError
+
+    def itemsize(self) -> int:
+        return self.arch.W_out.element_size()
+
+
+def readout_grads(errors: torch.Tensor, activity: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Eq. (2): exact readout gradients from output errors ε [T, B, O] and activity a [T, B, n]."""
+    return {
+        "W_out": torch.einsum("tbo,tbn->on", errors, activity),
+        "b_out": errors.sum((0, 1)),
+    }
+
+
+def state_size(arch: Architecture) -> int:
+    """Number of state variables per trial (S of ``Architecture.jacobians``)."""
+    return arch.flatten(arch.init_state(1)).shape[-1]

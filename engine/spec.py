@@ -1,0 +1,116 @@
+"""RunSpec: everything that defines a run — task, architecture, rule, their settings, optimizer, batch, seed.
+
+A spec is plain data (it travels as JSON through the CLI, the API, the URL hash and saved runs).
+:func:`resolve` checks it against the registries and returns the validated pieces, raising
+
+* :class:`~engine.registry.UnknownName` for an unknown task / architecture / rule (lists the valid names),
+* :class:`Incompatible` when the rule cannot train the architecture (says what the architecture supports),
+* :class:`~engine.config.SettingError` for a setting that is unknown, out of bounds or of the wrong type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from engine.archs import ARCHS
+from engine.config import ConfigModel, SettingError, build_config, describe_validation_error
+from engine.registry import UnknownName
+from engine.rules import RULES
+from engine.tasks import TASKS
+
+
+class Incompatible(ValueError):
+    """The chosen rule does not support the chosen architecture."""
+
+
+class OptimConfig(ConfigModel):
+    name: Literal["adam", "sgd"] = "adam"
+    """Optimizer that applies the rule's gradient: Adam or plain stochastic gradient descent."""
+    lr: float = Field(0.01, gt=0.0, le=10.0)
+    """Learning rate (step size)."""
+    momentum: float = Field(0.0, ge=0.0, lt=1.0)
+    """Momentum for SGD (ignored by Adam)."""
+    clip: float = Field(0.0, ge=0.0, le=1e6)
+    """Clip the gradient's overall norm to this value before each update (0: no clipping)."""
+
+
+class RunSpec(ConfigModel):
+    task: str = "dnms"
+    """Task name (see the catalog)."""
+    task_config: dict[str, Any] = {}
+    """Task settings; missing ones take their defaults."""
+    arch: str = "rnn"
+    """Architecture name."""
+    arch_config: dict[str, Any] = {}
+    """Architecture settings."""
+    rule: str = "bptt"
+    """Credit rule name."""
+    rule_config: dict[str, Any] = {}
+    """Credit-rule settings."""
+    optim: OptimConfig = OptimConfig()
+    """Optimizer settings."""
+    batch: int = Field(32, ge=1, le=1024)
+    """Trials per update."""
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    """Seed for trials, initial weights and the rule's own randomness: the same seed gives the same run."""
+    steps: int = Field(500, ge=1, le=10_000_000)
+    """Number of updates."""
+    alignment_every: int = Field(0, ge=0, le=1_000_000)
+    """Every K updates, also compute the true BPTT gradient and report the cosine with the rule's (0: never)."""
+    dtype: Literal["float32", "float64"] = "float32"
+    """Floating-point precision (float64 for checks)."""
+
+
+@dataclass
+class Resolved:
+    """A checked spec: the classes and validated configs of its three parts."""
+
+    spec: RunSpec
+    task_cls: type
+    task_config: ConfigModel
+    arch_cls: type
+    arch_config: ConfigModel
+    rule_cls: type
+    rule_config: ConfigModel
+
+
+def parse_spec(data: dict[str, Any]) -> RunSpec:
+    """Validate raw data as a RunSpec; errors name the field."""
+    try:
+        return RunSpec.model_validate(data)
+    except ValidationError as err:
+        raise describe_validation_error("spec", err, RunSpec) from None
+
+
+def resolve(spec: RunSpec) -> Resolved:
+    task_cls = TASKS.get(spec.task)
+    arch_cls = ARCHS.get(spec.arch)
+    rule_cls = RULES.get(spec.rule)
+    if spec.arch not in rule_cls.supports:
+        ok = [name for name, r in RULES if spec.arch in r.supports]
+        raise Incompatible(
+            f"rule {spec.rule!r} cannot train architecture {spec.arch!r}; "
+            f"{spec.arch!r} supports: {', '.join(ok)}"
+        )
+    return Resolved(
+        spec,
+        task_cls, build_config(task_cls.Config, spec.task_config, "task_config"),
+        arch_cls, build_config(arch_cls.Config, spec.arch_config, "arch_config"),
+        rule_cls, build_config(rule_cls.Config, spec.rule_config, "rule_config"),
+    )
+
+
+def full_config(r: Resolved) -> dict[str, Any]:
+    """The spec with every default filled in (what a run records as its config)."""
+    return r.spec.model_copy(update={
+        "task_config": r.task_config.model_dump(),
+        "arch_config": r.arch_config.model_dump(),
+        "rule_config": r.rule_config.model_dump(),
+    }).model_dump()
+
+
+__all__ = ["Incompatible", "OptimConfig", "Resolved", "RunSpec", "SettingError", "UnknownName", "full_config",
+           "parse_spec", "resolve"]

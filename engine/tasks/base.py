@@ -1,0 +1,80 @@
+"""Task: a generator of trials, a loss and an accuracy.
+
+A task declares a ``Config`` (a :class:`~engine.config.ConfigModel`, one docstring per field), class-level
+metadata (``description`` in one line, ``reference``), and:
+
+* ``n_inputs`` / ``n_outputs`` for its configuration,
+* ``sample(batch, generator) -> Trial``, drawing every random number from the given ``torch.Generator``,
+* ``loss_kind``: ``"mse"`` or ``"xent"``. The loss of a batch is the masked mean of per-step terms
+
+      L = Σ_{t,b} m_{t,b} ℓ(y_{t,b}, y*_{t,b}) / Σ_{t,b} m_{t,b}                        (1)
+
+  with ℓ = ½‖y − y*‖² for ``mse`` and ℓ = −Σ_k y*_k log softmax(y)_k for ``xent``. Because (1) is a sum over
+  steps, an online rule can compute ∂L/∂y_t at step t from that step's output alone (:meth:`Task.step_loss`).
+* ``accuracy(outputs, trial) -> float`` in [0, 1], the task's own notion of "right".
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+
+from engine.config import ConfigModel
+from engine.trial import Trial
+
+
+class Task:
+    """Base class; subclasses fill ``Config``, the metadata, ``n_inputs``, ``n_outputs``, ``sample``, ``accuracy``."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type[ConfigModel]] = ConfigModel
+    description: ClassVar[str] = ""
+    reference: ClassVar[str] = ""
+    loss_kind: ClassVar[Literal["mse", "xent"]] = "mse"
+
+    def __init__(self, config: ConfigModel):
+        self.config = config
+
+    @property
+    def n_inputs(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def n_outputs(self) -> int:
+        raise NotImplementedError
+
+    def sample(self, batch: int, generator: torch.Generator) -> Trial:
+        raise NotImplementedError
+
+    def accuracy(self, outputs: torch.Tensor, trial: Trial) -> float:
+        raise NotImplementedError
+
+    # -- loss, shared by every task -------------------------------------------------------------------------
+    def step_loss(self, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Per-element loss term ℓ of Eq. (1) for outputs ``y`` [..., O]; returns [...]."""
+        if self.loss_kind == "xent":
+            return -(target * F.log_softmax(y, dim=-1)).sum(-1)
+        return 0.5 * ((y - target) ** 2).sum(-1)
+
+    def loss(self, outputs: torch.Tensor, trial: Trial) -> torch.Tensor:
+        """Eq. (1) over a whole batch of outputs [T, B, O]."""
+        terms = self.step_loss(outputs, trial.targets)
+        return (terms * trial.mask).sum() / trial.mask.sum().clamp_min(1e-12)
+
+    def output_error(self, y_t: torch.Tensor, trial: Trial, t: int | slice) -> torch.Tensor:
+        """∂L/∂y at step(s) ``t`` (Eq. 1), computed from those steps' outputs alone; shape of ``y_t``."""
+        y = y_t.detach().requires_grad_(True)
+        with torch.enable_grad():
+            terms = self.step_loss(y, trial.targets[t]) * trial.mask[t]
+            (g,) = torch.autograd.grad(terms.sum() / trial.mask.sum().clamp_min(1e-12), y)
+        return g
+
+
+def decision_accuracy(outputs: torch.Tensor, trial: Trial) -> float:
+    """Share of trials whose masked-mean output picks the right class (``trial.labels``)."""
+    assert trial.labels is not None, "decision_accuracy needs trial.labels"
+    m = trial.mask.unsqueeze(-1)
+    mean = (outputs * m).sum(0) / m.sum(0).clamp_min(1e-12)
+    return (mean.argmax(-1) == trial.labels).double().mean().item()

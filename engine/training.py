@@ -1,0 +1,189 @@
+"""Trainer: the one place where a task, an architecture and a credit rule meet.
+
+One update is
+
+    trial ~ task(generator)  →  ĝ = rule(θ, trial)  →  θ ← optimizer(θ, ĝ)  →  metrics
+
+Randomness comes from three generators derived from the run's seed — trials, initial weights, the rule's own — so
+two runs with the same seed see the same trials and start from the same weights whatever the rule (fair
+comparisons), and the same spec always gives the same history. A non-finite loss or gradient stops the run with
+status ``diverged`` at that step, the history so far intact.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from typing import Any, Iterator, Literal
+
+import torch
+
+from engine.metrics import alignment
+from engine.rules import RULES
+from engine.rules.base import CreditRule, Pass
+from engine.spec import Resolved, RunSpec, full_config, resolve
+
+Status = Literal["running", "done", "diverged", "stopped"]
+
+
+@dataclass
+class StepRecord:
+    """One update's measurements. ``alignment`` is filled every ``alignment_every`` updates (else None)."""
+
+    step: int
+    loss: float
+    accuracy: float
+    ms: float
+    alignment: dict[str, float | None] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _np(t: torch.Tensor) -> Any:
+    return t.detach().to(torch.float32).cpu().numpy()
+
+
+def derived_generator(seed: int, purpose: str) -> torch.Generator:
+    """A generator seeded from (seed, purpose), so each source of randomness has its own stream."""
+    return torch.Generator().manual_seed(zlib.crc32(f"{seed}:{purpose}".encode()))
+
+
+class Trainer:
+    """Holds one run's state; :meth:`train_step` does one update, :meth:`run` all of them."""
+
+    def __init__(self, spec: RunSpec | Resolved):
+        self.resolved = spec if isinstance(spec, Resolved) else resolve(spec)
+        r = self.resolved
+        self.spec = r.spec
+        self.dtype = torch.float64 if self.spec.dtype == "float64" else torch.float32
+        self.task = r.task_cls(r.task_config)
+        self.arch = r.arch_cls(r.arch_config, self.task.n_inputs, self.task.n_outputs,
+                               derived_generator(self.spec.seed, "init"), self.dtype)
+        self.rule: CreditRule = r.rule_cls(r.rule_config, self.arch, derived_generator(self.spec.seed, "rule"))
+        self.trials = derived_generator(self.spec.seed, "trials")
+        self.oracle = RULES.get("bptt")(RULES.get("bptt").Config(), self.arch, torch.Generator())
+        self.optimizer = self._optimizer()
+        self.initial = {k: p.detach().clone() for k, p in self.arch.named_parameters()}
+        self.example = self.task.sample(1, derived_generator(self.spec.seed, "example")).to(self.dtype)
+        self.history: list[StepRecord] = []
+        self.status: Status = "running"
+        self.last_pass: Pass | None = None
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        o = self.spec.optim
+        params = list(self.rule.trainable().values())
+        if o.name == "sgd":
+            return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum)
+        return torch.optim.Adam(params, lr=o.lr)
+
+    @property
+    def step_count(self) -> int:
+        return len(self.history)
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "running" or self.step_count >= self.spec.steps
+
+    def set_lr(self, lr: float) -> None:
+        if not (0 < lr <= 10 and math.isfinite(lr)):
+            raise ValueError(f"learning rate must be in (0, 10], got {lr}")
+        self.spec = self.spec.model_copy(update={"optim": self.spec.optim.model_copy(update={"lr": lr})})
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def train_step(self) -> StepRecord:
+        """One update. Sets ``status`` to ``diverged`` (and skips the update) on a non-finite loss or gradient."""
+        trial = self.task.sample(self.spec.batch, self.trials).to(self.dtype)
+        start = time.perf_counter()
+        grads, result = self.rule.gradients(self.task, trial)
+        finite = math.isfinite(result.loss.item()) and all(bool(torch.isfinite(g).all()) for g in grads.values())
+        ms = (time.perf_counter() - start) * 1000
+        k = self.spec.alignment_every
+        aligned = None
+        if finite and k and (self.step_count + 1) % k == 0:
+            aligned = self._alignment(grads, trial)  # before the update: same parameters, same batch
+        if finite:
+            start = time.perf_counter()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.rule.apply(grads)
+            if self.spec.optim.clip > 0:
+                torch.nn.utils.clip_grad_norm_(list(self.rule.trainable().values()), self.spec.optim.clip)
+            self.optimizer.step()
+            self.rule.after_update()
+            ms += (time.perf_counter() - start) * 1000
+        record = StepRecord(self.step_count + 1, result.loss.item(),
+                            self.task.accuracy(result.outputs, trial), ms, aligned)
+        self.history.append(record)
+        self.last_pass = result
+        if not finite or not all(bool(torch.isfinite(p).all()) for p in self.arch.parameters()):
+            self.status = "diverged"
+        elif self.step_count >= self.spec.steps:
+            self.status = "done"
+        return record
+
+    def _alignment(self, grads: dict[str, torch.Tensor], trial: Any) -> dict[str, float | None]:
+        """Cosine between the rule's gradient and BPTT's on the same batch and parameters (metrics Eq. 1)."""
+        true, _ = self.oracle.gradients(self.task, trial)
+        masks = self.arch.grad_masks()
+        return alignment({k: g * masks[k] if k in masks else g for k, g in grads.items()}, true)
+
+    def run(self) -> Iterator[StepRecord]:
+        """Train until ``spec.steps`` updates are done or the run diverges, yielding each record."""
+        while not self.finished:
+            yield self.train_step()
+
+    def stop(self) -> None:
+        if self.status == "running":
+            self.status = "stopped"
+
+    def cost(self) -> dict[str, float | int]:
+        """Bytes of state the rule keeps for one batch, what BPTT would keep, and the mean ms per update."""
+        T = self.example.steps
+        ms = [r.ms for r in self.history[-50:]]
+        return {
+            "state_bytes": self.rule.state_bytes(self.spec.batch, T),
+            "bptt_state_bytes": self.oracle.state_bytes(self.spec.batch, T),
+            "ms_per_update": sum(ms) / len(ms) if ms else 0.0,
+        }
+
+    @torch.no_grad()
+    def snapshot(self) -> dict[str, Any]:
+        """The current state for display: recurrent weights and their change since the start, and the example
+        trial (batch 1, fixed for the run) replayed with the current weights. Arrays are float32 numpy."""
+        ex = self.example
+        activity, outputs = self.arch.run(ex.inputs)
+        shown = torch.softmax(outputs, -1) if self.task.loss_kind == "xent" else outputs
+        weights = {}
+        for name in ("W_rec", "W_in", "W_out"):
+            p = getattr(self.arch, name, None)
+            if p is not None:
+                weights[name] = _np(p)
+                weights[name + "_change"] = _np(p - self.initial[name])
+        return {
+            "step": self.step_count,
+            "weights": weights,
+            "example": {
+                "inputs": _np(ex.inputs[:, 0]), "targets": _np(ex.targets[:, 0]), "mask": _np(ex.mask[:, 0]),
+                "periods": [{"name": p.name, "start": p.start, "stop": p.stop} for p in ex.periods],
+                "activity": _np(activity[:, 0]), "outputs": _np(shown[:, 0]), "loss_kind": self.task.loss_kind,
+            },
+            "signals": {k: _np(v) for k, v in self.rule.signals(self.task, ex).items()},
+            "cost": self.cost(),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        last = self.history[-1] if self.history else None
+        return {
+            "config": full_config(self.resolved),
+            "history": [r.to_dict() for r in self.history],
+            "final": {
+                "loss": last.loss if last else None,
+                "accuracy": last.accuracy if last else None,
+                "status": self.status if self.status != "running" else "stopped",
+                "steps": self.step_count,
+                **self.cost(),
+            },
+        }
