@@ -1,0 +1,1 @@
+"""Credit Lab's web app and command line: serves the lab and streams runs to browsers."""
