@@ -32,18 +32,32 @@ class SettingError(ValueError):
 def describe_validation_error(prefix: str, err: ValidationError, model: type[BaseModel]) -> SettingError:
     """Turn pydantic's first error into a :class:`SettingError` that names the setting and its bounds."""
     first = err.errors()[0]
-    name = ".".join(str(p) for p in first["loc"])
-    field = f"{prefix}.{name}" if name else prefix
+    loc = [str(p) for p in first["loc"]]
+    field = ".".join([prefix, *loc] if prefix else loc) or prefix
     msg = first["msg"]
-    if first["type"] == "extra_forbidden":
-        known = ", ".join(sorted(model.model_fields))
-        msg = f"unknown setting; valid settings are: {known}"
-    else:
-        info = model.model_fields.get(str(first["loc"][0])) if first["loc"] else None
-        bounds = _bounds_text(info.metadata) if info is not None else ""
+    owner, info = _locate(model, loc)
+    if first["type"] == "extra_forbidden" and owner is not None:
+        msg = f"unknown setting; valid settings are: {', '.join(sorted(owner.model_fields))}"
+    elif info is not None:
+        bounds = _bounds_text(info.metadata)
         if bounds:
             msg = f"{msg} (allowed: {bounds})"
     return SettingError(field, msg)
+
+
+def _locate(model: type[BaseModel], loc: list[str]) -> tuple[type[BaseModel] | None, Any]:
+    """Follow ``loc`` through nested models; return the model owning the last name and that field's info."""
+    owner: Any = model
+    info = None
+    for i, name in enumerate(loc):
+        if not (isinstance(owner, type) and issubclass(owner, BaseModel)):
+            return None, None
+        if name not in owner.model_fields:
+            return owner, None
+        info = owner.model_fields[name]
+        if i < len(loc) - 1:
+            owner = info.annotation
+    return owner, info
 
 
 def _bounds_text(metadata: list[Any]) -> str:

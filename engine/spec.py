@@ -82,7 +82,7 @@ def parse_spec(data: dict[str, Any]) -> RunSpec:
     try:
         return RunSpec.model_validate(data)
     except ValidationError as err:
-        raise describe_validation_error("spec", err, RunSpec) from None
+        raise describe_validation_error("", err, RunSpec) from None
 
 
 def resolve(spec: RunSpec) -> Resolved:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Iterator, Literal
 
 import torch
@@ -177,7 +177,7 @@ class Trainer:
     def summary(self) -> dict[str, Any]:
         last = self.history[-1] if self.history else None
         return {
-            "config": full_config(self.resolved),
+            "config": full_config(replace(self.resolved, spec=self.spec)),
             "history": [r.to_dict() for r in self.history],
             "final": {
                 "loss": last.loss if last else None,

@@ -1,0 +1,221 @@
+"""The ``creditlab`` command: train from the shell, print the catalog, serve the lab, benchmark the rules.
+
+Every setting of a run is reachable with ``--set PATH=VALUE``: ``task.delay=40`` (task settings), ``arch.hidden=64``,
+``rule.feedback=random``, ``optim.lr=0.01``, or a run-level one such as ``batch=64``. Values are read as JSON
+when they parse (numbers, true/false), else as text. Bad input prints one clear line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Credit Lab: watch recurrent networks learn, and see how credit reaches the synapses.")
+
+_SECTIONS = {"task": "task_config", "arch": "arch_config", "rule": "rule_config", "optim": "optim"}
+
+
+def parse_sets(pairs: list[str]) -> dict[str, Any]:
+    """``["task.delay=40", "batch=64"]`` → ``{"task_config": {"delay": 40}, "batch": 64}``."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{pair!r} is not PATH=VALUE (e.g. task.delay=40)", param_hint="--set")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        head, dot, rest = key.partition(".")
+        if dot:
+            if head not in _SECTIONS:
+                raise typer.BadParameter(f"unknown section {head!r} in {key!r}; valid sections are: "
+                                         f"{', '.join(_SECTIONS)}", param_hint="--set")
+            out.setdefault(_SECTIONS[head], {})[rest] = value
+        else:
+            out[key] = value
+    return out
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _fmt(x: float | None, spec: str = ".3f") -> str:
+    return "—" if x is None or x != x else format(x, spec)
+
+
+@cli.command()
+def train(
+    task: Annotated[str, typer.Option(help="Task name (see `creditlab catalog`).")] = "dnms",
+    arch: Annotated[str, typer.Option(help="Architecture name.")] = "rnn",
+    rule: Annotated[str, typer.Option(help="Credit rule name.")] = "bptt",
+    steps: Annotated[int, typer.Option(help="Number of updates.")] = 300,
+    seed: Annotated[int, typer.Option(help="Seed for trials, weights and the rule.")] = 0,
+    batch: Annotated[Optional[int], typer.Option(help="Trials per update.")] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Learning rate.")] = None,
+    alignment_every: Annotated[int, typer.Option(help="Report cosine with the BPTT gradient every K updates.")] = 0,
+    set_: Annotated[list[str], typer.Option("--set", help="Any setting, e.g. task.delay=40 or optim.lr=0.01.")] = [],
+    out: Annotated[Optional[Path], typer.Option(help="Write config, history and final result as JSON here.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+) -> None:
+    """Train one run and print its progress and summary."""
+    from engine.config import SettingError
+    from engine.registry import UnknownName
+    from engine.spec import Incompatible, parse_spec, resolve
+    from engine.training import Trainer
+
+    data: dict[str, Any] = {"task": task, "arch": arch, "rule": rule, "steps": steps, "seed": seed,
+                            "alignment_every": alignment_every}
+    if batch is not None:
+        data["batch"] = batch
+    extra = parse_sets(set_)
+    if lr is not None:
+        extra.setdefault("optim", {})["lr"] = lr
+    for k, v in extra.items():
+        data[k] = {**data[k], **v} if isinstance(v, dict) and isinstance(data.get(k), dict) else v
+    try:
+        trainer = Trainer(resolve(parse_spec(data)))
+    except (UnknownName, Incompatible, SettingError) as err:
+        _fail(str(err))
+    except ValueError as err:  # e.g. a rule refusing a size it cannot afford
+        _fail(str(err))
+    report = _Progress(steps, quiet)
+    try:
+        for record in trainer.run():
+            report.update(record)
+    except KeyboardInterrupt:
+        trainer.stop()
+    except ValueError as err:
+        _fail(str(err))
+    report.close()
+    summary = trainer.summary()
+    f = summary["final"]
+    typer.echo(f"{f['status']} after {f['steps']} updates: loss {_fmt(f['loss'])}, accuracy "
+               f"{_fmt(None if f['accuracy'] is None else 100 * f['accuracy'], '.0f')} %, "
+               f"{f['ms_per_update']:.1f} ms/update, rule state {_bytes(f['state_bytes'])} "
+               f"(BPTT would keep {_bytes(f['bptt_state_bytes'])})")
+    if out is not None:
+        import orjson
+
+        out.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+        typer.echo(f"wrote {out}")
+    if trainer.status == "diverged":
+        raise typer.Exit(1)
+
+
+class _Progress:
+    """A one-line progress report on stderr: rewritten in place on a terminal, a line every 10 % otherwise."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.total, self.quiet = total, quiet
+        self.tty = sys.stderr.isatty()
+        self.start = time.perf_counter()
+        self.alignment: float | None = None
+        self.last_print = 0.0
+
+    def update(self, r: Any) -> None:
+        if self.quiet:
+            return
+        if r.alignment is not None:
+            self.alignment = r.alignment.get("all")
+        now = time.perf_counter()
+        every = max(1, self.total // 10)
+        if self.tty and now - self.last_print < 0.1 and r.step < self.total:
+            return
+        if not self.tty and r.step % every and r.step < self.total:
+            return
+        self.last_print = now
+        rate = r.step / max(now - self.start, 1e-9)
+        done = int(20 * r.step / self.total)
+        line = (f"[{'#' * done}{'.' * (20 - done)}] {r.step}/{self.total} {rate:.1f} steps/s "
+                f"loss {_fmt(r.loss)} acc {_fmt(100 * r.accuracy, '.0f')} % "
+                f"align {_fmt(self.alignment, '.2f')}")
+        sys.stderr.write(("\r" + line) if self.tty else (line + "\n"))
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty and not self.quiet:
+            sys.stderr.write("\n")
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+@cli.command()
+def catalog(as_json: Annotated[bool, typer.Option("--json", help="Print the catalog as JSON.")] = False) -> None:
+    """List tasks, architectures and rules with their settings, and which rules train which architecture."""
+    from engine.catalog import catalog as build
+
+    cat = build()
+    if as_json:
+        typer.echo(json.dumps(cat, indent=2, default=str))
+        return
+    for kind, title in (("tasks", "Tasks"), ("archs", "Architectures"), ("rules", "Credit rules")):
+        typer.echo(f"\n{title}")
+        for e in cat[kind]:
+            typer.echo(f"  {e['name']:<22} {e['description']}")
+            for s in e["settings"]:
+                bounds = _bounds(s)
+                typer.echo(f"      {s['name']:<16} = {s['default']!s:<10} {bounds}{s['help']}")
+    typer.echo("\nCompatibility")
+    for a, rules in cat["compatibility"].items():
+        typer.echo(f"  {a}: {', '.join(rules)}")
+
+
+def _bounds(s: dict[str, Any]) -> str:
+    if "choices" in s:
+        return "{" + "|".join(map(str, s["choices"])) + "} "
+    lo = s.get("min", s.get("gt"))
+    hi = s.get("max", s.get("lt"))
+    if lo is None and hi is None:
+        return ""
+    return f"[{'' if lo is None else lo}..{'' if hi is None else hi}] "
+
+
+@cli.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 8000).")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Where the SQLite database lives.")] = None,
+) -> None:
+    """Start the web lab."""
+    from app.main import run_server
+    from app.settings import Settings
+
+    overrides = {k: v for k, v in {"host": host, "port": port, "data_dir": data_dir}.items() if v is not None}
+    run_server(Settings(**overrides))
+
+
+@cli.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="Small sizes only (about a minute).")] = False,
+    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+) -> None:
+    """Time every rule side by side at reference sizes; print ms/update and state bytes as ratios to BPTT."""
+    from engine.bench import format_table, run_bench
+
+    kwargs: dict[str, Any] = {"threads": threads}
+    if quick:
+        kwargs.update(sizes=(32, 64), steps=(50, 100))
+    typer.echo(format_table(run_bench(**kwargs)))
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()
