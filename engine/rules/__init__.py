@@ -6,3 +6,8 @@ from engine.rules.base import CreditRule
 RULES: Registry[type[CreditRule]] = Registry("credit rule")
 
 from engine.rules import bptt  # noqa: E402,F401
+from engine.rules import tbptt  # noqa: E402,F401
+from engine.rules import rtrl  # noqa: E402,F401
+from engine.rules import eprop  # noqa: E402,F401
+from engine.rules import rflo  # noqa: E402,F401
+from engine.rules import readout  # noqa: E402,F401

@@ -78,3 +78,15 @@ def decision_accuracy(outputs: torch.Tensor, trial: Trial) -> float:
     m = trial.mask.unsqueeze(-1)
     mean = (outputs * m).sum(0) / m.sum(0).clamp_min(1e-12)
     return (mean.argmax(-1) == trial.labels).double().mean().item()
+
+
+def explained_variance(outputs: torch.Tensor, trial: Trial) -> float:
+    """R² = 1 − Σ m (y − y*)² / Σ m (y* − ȳ*)² over the masked steps of every trial and output, clipped to
+    [0, 1]: the share of the target's variance the network explains."""
+    w = trial.mask.unsqueeze(-1)  # [T, B, 1]
+    mean = (trial.targets * w).sum((0, 1)) / w.sum().clamp_min(1e-12)  # [O]
+    resid = (w * (outputs - trial.targets) ** 2).sum()
+    spread = (w * (trial.targets - mean) ** 2).sum()
+    if spread.item() <= 1e-12:
+        return 1.0 if resid.item() <= 1e-12 else 0.0
+    return float((1 - resid / spread).clamp(0.0, 1.0).item())

@@ -1,0 +1,42 @@
+"""Random-feedback local online learning, RFLO (Murray 2019, eLife 8:e43299).
+
+RFLO starts from RTRL's influence recursion for the leaky rate network,
+P_t = [(1 − α) I + α diag(φ'(u_t)) W_rec] P_{t−1} + (immediate term), drops the non-local part α φ' W_rec P (how a
+weight affects other units through the recurrent connections), and sends the output error back through a fixed
+random matrix B instead of W_outᵀ:
+
+    e_t = (1 − α) e_{t−1} + α φ'(u_t) ⊗ pre_t           pre_t = h_{t−1} (W_rec), x_t (W_in), 1 (b)       (1)
+    ĝ = Σ_b Σ_t (B ε_t) ⊙ e_t,         ε_t = ∂L/∂y_t,  B fixed and random                                 (2)
+
+Honest note: for leaky rate units these are exactly e-prop's equations (``engine.rules.eprop``); the two rules
+differ only in their default feedback (random here, symmetric there), as Marschall, Cho & Savin (2020, JMLR 21)
+point out. They arrive at the same place from different sides — RFLO by truncating RTRL, e-prop by factorising
+BPTT — and differ for spiking units, where e-prop's trace carries the spike pseudo-derivative. Both share the
+chunked computation of ``engine.rules.traces`` (Eqs. 3–4 there). With feedback ``symmetric``, RFLO equals autograd
+through the trial with the recurrent input W_rec·h_{t−1} detached (leak term kept), as proven in the tests.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from engine.rules import RULES
+from engine.rules.traces import EligibilityRule, TraceConfig
+
+
+class RFLOConfig(TraceConfig):
+    feedback: Literal["random", "symmetric"] = "random"
+    """How the output error reaches hidden units: a fixed random matrix (random, as in the paper) or W_outᵀ
+    (symmetric, for comparison)."""
+
+
+@RULES.register("rflo")
+class RFLO(EligibilityRule):
+    Config = RFLOConfig
+    description = "RFLO: leaky eligibility traces with the output error sent back through fixed random weights."
+    reference = "Murray 2019, eLife 8:e43299"
+    approximates = (
+        "With symmetric feedback: autograd through the trial in which the recurrent input W_rec·h_{t−1} of the "
+        "pre-activation is detached (the leak term (1−α)·h_{t−1} keeps its gradient). With random feedback: the same "
+        "graph with the hidden units' output error sent back through the fixed matrix B instead of W_outᵀ."
+    )

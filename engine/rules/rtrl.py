@@ -1,0 +1,121 @@
+"""Real-time recurrent learning (Williams & Zipser 1989): the exact gradient, computed forward in time.
+
+RTRL carries the *influence matrix* M_t = ∂s_t/∂θ [B, S, P] — how every state variable depends on every recurrent
+parameter — and updates it at each step with the local derivatives J_t and M̄_t of ``engine.archs.base``:
+
+    M_t = J_t M_{t−1} + M̄_t,        M_0 = 0                                                     (1)
+    c_t = ε_t ∂y_t/∂s_t,             ε_t = ∂L/∂y_t   (the credit the output at step t gives the state)  (2)
+    ∂L/∂θ = Σ_t c_t M_t                                                                          (3)
+
+Eq. (3) is the same sum as BPTT's Eq. (1), grouped by time of the error instead of time of the parameter use, so
+the gradient is exact — and it is ready the moment the trial ends, with nothing of the past stored. The price is M:
+for the rnn S = n and P ≈ n², so M holds B·n³ numbers and Eq. (1) costs n⁴ operations per step and trial. That
+cost is the lesson; the rule refuses a configuration whose influence matrix would exceed ``max_memory_mb``. The
+readout gradients are the exact ones of ``engine.rules.base`` Eq. (2).
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import Field
+
+from engine.config import ConfigModel
+from engine.rules import RULES
+from engine.rules.base import CreditRule, Pass, readout_grads, state_size
+from engine.tasks.base import Task
+from engine.trial import Trial
+
+
+class RTRLConfig(ConfigModel):
+    max_memory_mb: float = Field(512.0, gt=0.0, le=65536.0)
+    """Largest influence matrix (batch × units × recurrent weights numbers) to hold, in MB; peak use is about 3×."""
+
+
+@RULES.register("rtrl")
+class RTRL(CreditRule):
+    Config = RTRLConfig
+    description = "Real-time recurrent learning: exact and online, but tracks how every unit depends on every weight."
+    reference = "Williams & Zipser 1989, Neural Comput 1:270"
+    # Eqs. (1)-(3) only use ``arch.jacobians``, which every architecture has; widen this set as each new
+    # architecture is proven against BPTT in the tests.
+    supports = frozenset({"rnn"})
+    exact = True
+    online = True
+    config: RTRLConfig
+
+    # -- memory --------------------------------------------------------------------------------------------
+    def n_parameters(self) -> int:
+        """P: the number of recurrent parameters (the columns of M)."""
+        return sum(p.numel() for p in self.arch.recurrent_parameters().values())
+
+    def influence_bytes(self, batch: int) -> int:
+        """Size of the influence matrix M for ``batch`` trials: B·S·P numbers (Eq. 1)."""
+        return batch * state_size(self.arch) * self.n_parameters() * self.itemsize()
+
+    def check_memory(self, batch: int) -> None:
+        """Raise ``ValueError`` if the influence matrix for ``batch`` trials exceeds the budget (call before a run)."""
+        need = self.influence_bytes(batch)
+        budget = self.config.max_memory_mb * 2**20
+        if need > budget:
+            S, P = state_size(self.arch), self.n_parameters()
+            raise ValueError(
+                f"RTRL needs an influence matrix of {need / 2**20:.1f} MB (batch {batch} × state {S} × "
+                f"{P} recurrent parameters), above its memory budget max_memory_mb={self.config.max_memory_mb:g}. "
+                f"RTRL tracks how every unit depends on every weight, so its memory grows as n³ with n units; "
+                f"use fewer hidden units or a smaller batch, or raise max_memory_mb."
+            )
+
+    def state_bytes(self, batch: int, steps: int) -> int:
+        """The influence matrix, whatever the trial length."""
+        return self.influence_bytes(batch)
+
+    # -- the forward sweep -----------------------------------------------------------------------------------
+    def _credit(self, state: object, errors: torch.Tensor) -> torch.Tensor:
+        """Eq. (2): c_t = ε_t ∂y_t/∂s_t [B, S], by one vector-Jacobian product through the readout."""
+        flat = self.arch.flatten(state).detach().requires_grad_(True)
+        with torch.enable_grad():
+            y = self.arch.readout(self.arch.unflatten(flat))
+            (c,) = torch.autograd.grad(y, flat, errors)
+        return c
+
+    @torch.no_grad()
+    def _sweep(self, task: Task, trial: Trial,
+               norms: list[torch.Tensor] | None = None) -> tuple[dict[str, torch.Tensor], Pass]:
+        """Run the trial forward once through Eqs. (1)-(3); optionally record ‖M_t[b, k, :]‖ per state variable."""
+        B = trial.batch
+        self.check_memory(B)  # before anything is allocated
+        params = self.arch.recurrent_parameters()
+        state = self.arch.init_state(B)
+        x0 = trial.inputs[0]
+        S, P = state_size(self.arch), self.n_parameters()
+        M, M_next = x0.new_zeros(B, S, P), x0.new_empty(B, S, P)  # two buffers, swapped each step
+        g = x0.new_zeros(P)
+        cols = [(k, p.numel()) for k, p in params.items()]
+        acts, outs, errs = [], [], []
+        for t, x_t in enumerate(trial.inputs):
+            J, M_bar = self.arch.jacobians(x_t, state)
+            torch.cat([M_bar[k].reshape(B, S, size) for k, size in cols], -1, out=M_next)
+            M_next.baddbmm_(J, M)  # Eq. (1)
+            M, M_next = M_next, M
+            state = self.arch(x_t, state)
+            y = self.arch.readout(state)
+            eps = task.output_error(y, trial, t)
+            g += self._credit(state, eps).reshape(B * S) @ M.view(B * S, P)  # Eq. (3)
+            acts.append(self.arch.activity(state))
+            outs.append(y)
+            errs.append(eps)
+            if norms is not None:
+                norms.append(M.norm(dim=-1))
+        grads = {k: piece.view_as(p) for (k, p), piece in zip(params.items(), g.split([n for _, n in cols]))}
+        activity, outputs = torch.stack(acts), torch.stack(outs)
+        grads.update(readout_grads(torch.stack(errs), activity))
+        return grads, Pass(task.loss(outputs, trial), outputs, activity)
+
+    def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
+        return self._sweep(task, trial)
+
+    def signals(self, task: Task, trial: Trial) -> dict[str, torch.Tensor]:
+        """``influence_norm`` [T, S]: how strongly each state variable depends on the recurrent weights, ‖M_t[k,:]‖."""
+        norms: list[torch.Tensor] = []
+        self._sweep(task, trial, norms)
+        return {"influence_norm": torch.stack(norms)[:, 0]}

@@ -1,0 +1,240 @@
+"""Eligibility traces × learning signals: the shared machinery of e-prop and RFLO for the leaky rate RNN.
+
+For the rnn (``engine.archs.rnn``), write pre_t = [h_{t−1}; x_t; 1] (``arch.presynaptic``: the factor of W_rec, W_in
+and b), a = 1 − α and c_t = α φ'(u_t). Every recurrent weight W_ij (one row i per unit, one column j per presynaptic
+entry) keeps an *eligibility trace*, a low-pass copy of the immediate influence of rnn Eq. (5):
+
+    e_t = a e_{t−1} + c_t ⊗ pre_t,       e_0 = 0          ([B, n, m] per trial, m = n + inputs + 1)       (1)
+
+and the rule's gradient is the learning signal (``engine.rules.feedback`` Eq. 1) times the trace, summed over
+the trial and the batch:
+
+    ĝ_ij = Σ_b Σ_t L_{t,i} e_{t,ij}                                                                      (2)
+
+*What (2) is exactly.* In the graph of rnn Eqs. (1)–(2) in which the recurrent input W_rec h_{t−1} is detached
+(the leak term a·h_{t−1} keeps its gradient), h_t depends on W_ij only through unit i, and ∂h_{t,i}/∂W_ij obeys
+Eq. (1). With B = W_outᵀ, L_t is then the error of h_t through its own readout, so (2) equals autograd through that
+graph. Dropped: every path by which a weight affects *other* units through W_rec — the non-local term of RTRL.
+
+*Computing (2) cheaply (``impl="chunked"``).* Updating a [B, n, m] tensor at every step costs several passes over
+it per step. Take the steps of a chunk t₀ < t ≤ t₁ = t₀ + K. Unrolling (1) inside the chunk,
+e_t = a^{t−t₀} e_{t₀} + Σ_{s=t₀+1}^{t} a^{t−s} c_s ⊗ pre_s; put that into (2) and swap the sums over t and s:
+
+    Σ_{t₀<t≤t₁} L_t ⊙ e_t = e_{t₀} ⊙ Λ  +  Σ_{t₀<s≤t₁} (c_s ⊙ L̃_s) ⊗ pre_s,                                 (3)
+        Λ = Σ_{t₀<t≤t₁} a^{t−t₀} L_t,     L̃_s = Σ_{s≤t≤t₁} a^{t−s} L_t
+
+(L̃ is the learning signal filtered backwards inside the chunk). The first term is one elementwise pass over the
+trace per chunk; the second is one matrix product over the chunk's K·B rows. The trace then jumps to the chunk end:
+
+    e_{t₁} = a^K e_{t₀} + Σ_{t₀<s≤t₁} a^{t₁−s} c_s ⊗ pre_s                                               (4)
+
+one batched matrix product. Eqs. (3)–(4) are (1)–(2) regrouped — the same numbers, tested to 1e−10 in float64 against
+``impl="stepwise"`` (Eqs. 1–2 step by step). The rule stays online: it holds the trace and a K-step buffer,
+whatever the trial length (the gradient of a chunk is simply added K steps late). With α = 1 (a = 0) the trace
+forgets everything at each step, so (3) needs no carried trace at all. The trace must stay per trial: c and L
+differ between the trials of a batch. (For K ≥ T the chunk is the whole trial: the offline limit.)
+
+Cost per trial: memory B·n·m for the trace plus K·B·(m + 3n + O) for the buffer, independent of T (BPTT keeps
+T·B·2n); time per step about one [n × m] outer product per trial, done as a batched matrix product every K steps
+(``engine.bench`` measures it against BPTT).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Literal, NamedTuple
+
+import torch
+from pydantic import Field
+
+from engine.archs.rnn import RNN
+from engine.config import ConfigModel
+from engine.rules.base import CreditRule, Pass
+from engine.rules.feedback import Feedback
+from engine.tasks.base import Task
+from engine.trial import Trial
+
+#: Synapses whose traces ``signals`` shows.
+SHOWN = 4
+
+
+class TraceConfig(ConfigModel):
+    """Settings shared by the trace rules; each rule adds its own ``feedback`` choice."""
+
+    impl: Literal["chunked", "stepwise"] = "chunked"
+    """How the traces are computed: in chunks of steps (fast), or step by step as written (the slow reference).
+    Both give the same numbers."""
+    chunk: int = Field(16, ge=1, le=4096)
+    """Chunked implementation: steps per chunk. The rule holds a buffer of this many steps besides the traces."""
+
+
+class Chunk(NamedTuple):
+    """Steps [start, start + k) of a batch, as the forward sweep saw them (no graph). Batch first, so that the
+    per-trial matrix products of Eq. (4) read them in place."""
+
+    start: int
+    pre: torch.Tensor
+    """pre_s = [h_{s−1}; x_s; 1] [B, k, m]."""
+    post: torch.Tensor
+    """c_s = α φ'(u_s) [B, k, n]."""
+    h: torch.Tensor
+    """Rates h_s [B, k, n]."""
+
+
+class EligibilityRule(CreditRule):
+    """Eqs. (1)–(4) with the learning signal of ``engine.rules.feedback``. Subclasses set metadata and ``Config``."""
+
+    Config = TraceConfig
+    supports = frozenset({"rnn"})
+    exact = False
+    online = True
+    config: TraceConfig
+    arch: RNN
+
+    def __init__(self, config: TraceConfig, arch: RNN, generator: torch.Generator):
+        super().__init__(config, arch, generator)
+        self.feedback = Feedback(config.feedback, arch, generator, getattr(config, "feedback_decay", 0.0))
+        groups = arch.presynaptic(torch.zeros(1, arch.n_inputs), torch.zeros(1, arch.n_units))
+        self.groups = {name: pre.shape[-1] for name, pre in groups.items()}
+        # Shown synapses: the strongest initial recurrent weight of each of the SHOWN units with the strongest ones.
+        w = (arch.W_rec * arch.rec_mask).detach().abs()
+        best, cols = w.max(1)
+        rows = best.argsort(descending=True)[: min(SHOWN, arch.n_units)]
+        self.shown = (rows, cols[rows])
+
+    # -- the forward sweep -------------------------------------------------------------------------------------
+    def _sweep(self, trial: Trial, K: int) -> Iterator[Chunk]:
+        """Run rnn Eqs. (1)–(2) without a graph, K steps at a time, keeping only what Eqs. (1)–(4) need."""
+        arch, alpha = self.arch, self.arch.alpha
+        W_recT = (arch.W_rec * arch.rec_mask).detach().T
+        h = arch.init_state(trial.batch).h
+        for t0 in range(0, trial.steps, K):
+            x = trial.inputs[t0:t0 + K]
+            drive = x @ arch.W_in.detach().T + arch.b.detach()  # input part of rnn Eq. (1), all steps at once
+            first, us, hs = h, [], []
+            for d in drive:
+                u = torch.addmm(d, h, W_recT)  # rnn Eq. (1)
+                h = torch.lerp(h, arch.phi(u), alpha)  # rnn Eq. (2): (1 − α) h + α φ(u)
+                us.append(u)
+                hs.append(h)
+            k, B = x.shape[:2]
+            H = torch.stack(hs, 1)
+            prev = torch.cat([first.unsqueeze(1), H[:, :-1]], 1)
+            pre = arch.presynaptic(x.transpose(0, 1).reshape(B * k, -1), prev.reshape(B * k, -1))
+            post = alpha * arch.dphi(torch.stack(us, 1))
+            yield Chunk(t0, torch.cat(list(pre.values()), -1).reshape(B, k, -1), post, H)
+
+    def _errors(self, task: Task, trial: Trial, chunk: Chunk) -> tuple[torch.Tensor, torch.Tensor]:
+        """Outputs y and output errors ε = ∂L/∂y of a chunk, both [B, k, O]."""
+        y = chunk.h @ self.arch.W_out.detach().T + self.arch.b_out.detach()
+        steps = slice(chunk.start, chunk.start + y.shape[1])
+        return y, task.output_error(y.transpose(0, 1), trial, steps).transpose(0, 1)
+
+    # -- the gradient --------------------------------------------------------------------------------------------
+    def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
+        stepwise = self.config.impl == "stepwise"
+        K = 1 if stepwise else self.config.chunk
+        a = 1.0 - self.arch.alpha
+        n, m = self.arch.n_units, sum(self.groups.values())
+        G = torch.zeros(n, m, dtype=self.arch.W_rec.dtype)
+        W_out_grad = torch.zeros_like(self.arch.W_out)
+        b_out_grad = torch.zeros_like(self.arch.b_out)
+        trace: torch.Tensor | None = None
+        outs, acts = [], []
+        with torch.no_grad():
+            for chunk in self._sweep(trial, K):
+                y, eps = self._errors(task, trial, chunk)
+                L = self.feedback.signal(eps)  # feedback Eq. (1)
+                W_out_grad += eps.flatten(0, 1).T @ chunk.h.flatten(0, 1)  # base Eq. (2)
+                b_out_grad += eps.sum((0, 1))
+                last = chunk.start + y.shape[1] >= trial.steps
+                if stepwise:
+                    trace = self._step(trace, chunk, L, G, a)
+                else:
+                    trace = self._chunk(trace, chunk, L, G, a, last)
+                outs.append(y)
+                acts.append(chunk.h)
+        grads = self._split(G)
+        grads["W_out"], grads["b_out"] = W_out_grad, b_out_grad
+        outputs = torch.cat(outs, 1).transpose(0, 1)
+        return grads, Pass(task.loss(outputs, trial), outputs, torch.cat(acts, 1).transpose(0, 1))
+
+    def _step(self, trace: torch.Tensor | None, c: Chunk, L: torch.Tensor, G: torch.Tensor, a: float) -> torch.Tensor:
+        """Eqs. (1)–(2) for one step, as written: the reference for Eqs. (3)–(4)."""
+        fresh = c.post[:, 0].unsqueeze(-1) * c.pre[:, 0].unsqueeze(-2)  # [B, n, m]
+        trace = fresh if trace is None else a * trace + fresh  # Eq. (1)
+        G += torch.einsum("bn,bnm->nm", L[:, 0], trace)  # Eq. (2)
+        return trace
+
+    def _chunk(self, trace: torch.Tensor | None, c: Chunk, L: torch.Tensor, G: torch.Tensor, a: float,
+               last: bool) -> torch.Tensor | None:
+        """Eqs. (3)–(4) for one chunk; returns the trace at its end (None while it is zero or not needed)."""
+        B, k, n = L.shape
+        powers = a ** torch.arange(k + 1, dtype=G.dtype)  # a^0 … a^k (0^0 = 1 for α = 1)
+        # Batched matrix products (bmm) run a parallel region per call even for small matrices, which stalls when
+        # the cores are busy; so only Eq. (4) uses one, and the rest are plain products and reductions.
+        if trace is not None:  # first term of Eq. (3)
+            Lam = (L * powers[1:, None]).sum(1)
+            G += (trace * Lam.unsqueeze(-1)).sum(0)
+        lag = torch.arange(k)
+        filt = torch.where(lag[None, :] >= lag[:, None], powers[(lag[None, :] - lag[:, None]).clamp_min(0)], 0.0)
+        L_tilde = (filt @ L.transpose(0, 1).reshape(k, B * n)).reshape(k, B, n).transpose(0, 1)  # L̃_s of Eq. (3)
+        G += (c.post * L_tilde).reshape(B * k, n).T @ c.pre.reshape(B * k, -1)  # second term of Eq. (3)
+        if last or a == 0.0:
+            return None  # nothing follows, or the trace forgets everything: no need to carry it
+        weighted = (c.post * powers[:k].flip(0)[:, None]).transpose(1, 2)  # a^{t₁−s} c_s as [B, n, k]
+        if trace is None:
+            return torch.bmm(weighted, c.pre)  # Eq. (4) from e_{t₀} = 0
+        return trace.baddbmm_(weighted, c.pre, beta=a ** k)  # Eq. (4), in place
+
+    def _split(self, G: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Cut the [n, m] gradient of Eq. (2) into the parameter groups, masking absent synapses."""
+        out, start = {}, 0
+        params = self.arch.recurrent_parameters()
+        masks = self.arch.grad_masks()
+        for name, size in self.groups.items():
+            g = G[:, start:start + size].reshape(params[name].shape).clone()
+            out[name] = g * masks[name] if name in masks else g
+            start += size
+        return out
+
+    # -- lifecycle, display, cost --------------------------------------------------------------------------------
+    def apply(self, grads: dict[str, torch.Tensor]) -> None:
+        self.feedback.before_update()
+        super().apply(grads)
+
+    def after_update(self) -> None:
+        self.feedback.after_update()  # feedback Eq. (4) for adaptive feedback
+
+    def feedback_alignment(self) -> float | None:
+        """cos(B, W_outᵀ), feedback Eq. (5)."""
+        return self.feedback.alignment()
+
+    def signals(self, task: Task, trial: Trial) -> dict[str, torch.Tensor]:
+        """For one trial (batch 1): ``learning_signal`` [T, k] of the units that own the shown synapses,
+        ``eligibility_trace`` [T, k] of those synapses (Eq. 1, computed for them alone) and, unless feedback is
+        symmetric, ``feedback_alignment`` [1] (feedback Eq. 5)."""
+        rows, cols = self.shown
+        with torch.no_grad():
+            (chunk,) = self._sweep(trial, trial.steps)
+            _, eps = self._errors(task, trial, chunk)
+            L = self.feedback.signal(eps)[0, :, rows]
+            drive = chunk.post[0, :, rows] * chunk.pre[0, :, cols]  # c_t ⊗ pre_t at the shown synapses
+            a, e, trace = 1.0 - self.arch.alpha, torch.zeros_like(drive[0]), []
+            for d in drive:
+                e = a * e + d  # Eq. (1)
+                trace.append(e)
+        out = {"learning_signal": L, "eligibility_trace": torch.stack(trace)}
+        if self.feedback.B is not None:
+            fa = self.feedback.alignment()
+            out["feedback_alignment"] = torch.tensor([float("nan") if fa is None else fa])
+        return out
+
+    def state_bytes(self, batch: int, steps: int) -> int:
+        """The traces (B·n·m numbers; none in chunked form at α = 1) plus the K-step buffer of pre, c, h, L and ε
+        (``impl="stepwise"``: one step) and a stored feedback matrix — the same for any trial length."""
+        n, m, O = self.arch.n_units, sum(self.groups.values()), self.arch.n_outputs
+        stepwise = self.config.impl == "stepwise"
+        K = 1 if stepwise else self.config.chunk
+        trace = batch * n * m if (stepwise or self.arch.alpha < 1) else 0
+        buffer = K * batch * (m + 3 * n + O)
+        return (trace + buffer) * self.itemsize() + self.feedback.state_bytes()
