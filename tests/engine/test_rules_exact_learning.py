@@ -9,7 +9,6 @@ The networks are tiny, so one thread is faster than two (as in the app's workers
 from __future__ import annotations
 
 import pytest
-import torch
 
 from engine.spec import RunSpec
 from engine.tasks.add import FLOOR_NOTHING, FLOOR_T1
@@ -20,13 +19,6 @@ pytestmark = pytest.mark.slow
 UPDATES = 250
 TAIL = 20
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def losses(rule: str, steps: int, dtype: str = "float32", batch: int = 16) -> list[float]:

@@ -13,14 +13,6 @@ from engine.spec import RunSpec
 from engine.tasks import TASKS
 from engine.training import Trainer
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors: one thread is faster, and immune to other processes competing for the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 SETTINGS = [(0, 0.5, 1.0), (1, 1.0, 0.6), (2, 0.3, 0.5)]  # (seed, α, density)
 

@@ -12,13 +12,6 @@ from engine.training import Trainer
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def run(**spec) -> tuple[Trainer, list[float]]:
     trainer = Trainer(RunSpec(**spec))
