@@ -65,8 +65,12 @@ def train(
     set_: Annotated[list[str], typer.Option("--set", help="Any setting, e.g. task.delay=40 or optim.lr=0.01.")] = [],
     out: Annotated[Optional[Path], typer.Option(help="Write config, history and final result as JSON here.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+    threads: Annotated[int, typer.Option(help="torch threads (1, as in the web worker, is fastest for small nets).")] = 1,
 ) -> None:
     """Train one run and print its progress and summary."""
+    import torch
+
+    torch.set_num_threads(max(1, threads))
     from engine.config import SettingError
     from engine.registry import UnknownName
     from engine.spec import Incompatible, parse_spec, resolve
@@ -202,7 +206,7 @@ def serve(
 @cli.command()
 def bench(
     quick: Annotated[bool, typer.Option(help="Small sizes only (about a minute).")] = False,
-    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    threads: Annotated[int, typer.Option(help="torch threads; 1 is what each web run's worker uses.")] = 1,
 ) -> None:
     """Time every rule side by side at reference sizes; print ms/update and state bytes as ratios to BPTT."""
     from engine.bench import format_table, run_bench
