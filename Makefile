@@ -1,6 +1,7 @@
 # The two commands of the README:  `make run`  (the lab on http://127.0.0.1:8000)  and  `make test`  (every test).
 # Both build .venv from pyproject.toml with a normal (non-editable) install, the same path the Docker image takes,
-# so the packaged templates and static files are what gets served and tested.
+# so the packaged templates and static files are what gets served and tested. (Test folders have no __init__.py:
+# pytest puts each test folder, not the repository root, on sys.path, so `import app` finds the installed copy.)
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -29,10 +30,10 @@ chromium:
 	  $$S apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$S apt-get install -y -qq chromium >/dev/null; }
 
 test: install chromium
-	$(BIN)/pytest -q --import-mode=importlib -p no:randomly
+	$(BIN)/pytest -q
 
 test-fast: install
-	$(BIN)/pytest -q --import-mode=importlib -m "not slow and not browser"
+	$(BIN)/pytest -q -m "not slow and not browser"
 
 dev: | $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"

@@ -51,6 +51,12 @@ def derived_generator(seed: int, purpose: str) -> torch.Generator:
     return torch.Generator().manual_seed(zlib.crc32(f"{seed}:{purpose}".encode()))
 
 
+def example_trial(task: Any, seed: int) -> Any:
+    """The run's fixed example trial (batch 1): what the preview shows before training and what every snapshot
+    replays with the current weights."""
+    return task.sample(1, derived_generator(seed, "example"))
+
+
 class Trainer:
     """Holds one run's state; :meth:`train_step` does one update, :meth:`run` all of them."""
 
@@ -67,7 +73,7 @@ class Trainer:
         self.oracle = RULES.get("bptt")(RULES.get("bptt").Config(), self.arch, torch.Generator())
         self.optimizer = self._optimizer()
         self.initial = {k: p.detach().clone() for k, p in self.arch.named_parameters()}
-        self.example = self.task.sample(1, derived_generator(self.spec.seed, "example")).to(self.dtype)
+        self.example = example_trial(self.task, self.spec.seed).to(self.dtype)
         self.history: list[StepRecord] = []
         self.status: Status = "running"
         self.last_pass: Pass | None = None

@@ -629,7 +629,12 @@ function needsNewRun() {
 
 async function control(action, value) {
   const info = await api.control(app.runId, action, value);
+  // The websocket may have said that the run ended (e.g. diverged at update 2) while this request was in flight;
+  // the reply, written before that, must not bring the run back to life. Only a reset does.
+  const ended = app.run && TERMINAL.has(app.run.status) && action !== "reset" && !TERMINAL.has(info.status);
+  const latest = app.run;
   app.run = { ...(app.run || {}), ...info };
+  if (ended) Object.assign(app.run, { status: latest.status, step: Math.max(latest.step ?? 0, info.step ?? 0) });
   statusChanged();
   render();
   return info;

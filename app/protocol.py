@@ -1,0 +1,228 @@
+"""Every message that crosses the wire, both ways (docs/protocol.md is the prose version of this file).
+
+Client → server: a :data:`Control` (HTTP body of ``POST /api/runs/{id}/control``, or over the websocket wrapped
+as ``{"type": "control", ...}``) and ``{"type": "ack"}``. Server → client: :class:`Hello`, :class:`StatusMessage`,
+:class:`MetricsMessage`, :class:`ErrorMessage` as JSON text, and snapshot frames as binary
+(:func:`encode_snapshot` / :func:`decode_snapshot`).
+
+JSON goes through orjson, which writes NaN and ±inf as ``null``; records are also cleaned of non-finite numbers
+where they enter the server (:func:`clean_record`), and metrics carry an explicit ``diverged`` flag.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+RunStatus = Literal["queued", "paused", "running", "done", "diverged", "stopped", "error"]
+LIVE = frozenset({"queued", "paused", "running"})
+FINISHED = frozenset({"done", "diverged", "stopped", "error"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types exactly: no "1" for 1, no true for 1
+
+
+# --- controls ----------------------------------------------------------------------------------------------------
+class Play(_Strict):
+    """Train continuously (on a queued run: start as soon as it has a worker)."""
+    action: Literal["play"]
+
+
+class Pause(_Strict):
+    """Stop training after the current update; the run can be played or stepped again."""
+    action: Literal["pause"]
+
+
+class Step(_Strict):
+    """Do exactly one update (only while paused)."""
+    action: Literal["step"]
+
+
+class Reset(_Strict):
+    """Back to step 0 with the same spec (current learning rate), paused; the history is cleared."""
+    action: Literal["reset"]
+
+
+class Stop(_Strict):
+    """End the run for good; its history stays."""
+    action: Literal["stop"]
+
+
+class Speed(_Strict):
+    """Updates per second; 0 means as fast as the machine goes."""
+    action: Literal["speed"]
+    value: float = Field(ge=0, le=10_000)
+
+
+class LearningRate(_Strict):
+    """Change the optimizer's learning rate from the next update on."""
+    action: Literal["lr"]
+    value: float = Field(gt=0, le=10)
+
+
+Control = Annotated[Union[Play, Pause, Step, Reset, Stop, Speed, LearningRate], Field(discriminator="action")]
+CONTROL = TypeAdapter(Control)
+
+
+# --- client → server over the websocket ----------------------------------------------------------------------------
+class ControlMessage(_Strict):
+    """``{"type": "control", "action": ..., ...}``: a Control with a ``type`` tag."""
+    type: Literal["control"]
+    control: Control
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "control" not in data:
+            return {"type": data.get("type"), "control": {k: v for k, v in data.items() if k != "type"}}
+        return data
+
+
+class AckMessage(_Strict):
+    """Sent after the client has drawn a snapshot frame."""
+    type: Literal["ack"]
+
+
+ClientMessage = Annotated[Union[ControlMessage, AckMessage], Field(discriminator="type")]
+CLIENT_MESSAGE = TypeAdapter(ClientMessage)
+
+
+# --- server → client ---------------------------------------------------------------------------------------------
+class Record(BaseModel):
+    """One update's measurements. ``loss``/``accuracy`` are null when not finite (a diverged update)."""
+    step: int
+    loss: float | None
+    accuracy: float | None
+    ms: float
+    alignment: dict[str, float | None] | None = None
+
+
+class RunInfo(BaseModel):
+    """What the server says about a run."""
+    id: str
+    spec: dict[str, Any]
+    """The full spec with every default filled in (``optim.lr`` follows the ``lr`` control)."""
+    status: RunStatus
+    step: int
+    queue_position: int | None
+    """Place in the queue (1 = next) while ``queued``; 0 means a worker is starting; null otherwise."""
+    speed: float
+    lr: float
+    final: dict[str, Any] | None
+    """Last loss/accuracy, final status, steps and cost; null until the run has finished."""
+    message: str | None
+    cost: dict[str, float | int] | None
+    viewers: int
+    created: float
+    """Unix time the run was created."""
+    updated: float
+
+
+class RunDetail(RunInfo):
+    history: list[Record]
+
+
+class Hello(BaseModel):
+    type: Literal["hello"] = "hello"
+    run: RunInfo
+    history: list[Record]
+
+
+class StatusMessage(BaseModel):
+    type: Literal["status"] = "status"
+    status: RunStatus
+    step: int
+    queue_position: int | None
+    message: str | None
+    speed: float
+    lr: float
+    viewers: int
+    final: dict[str, Any] | None
+
+
+class MetricsMessage(BaseModel):
+    type: Literal["metrics"] = "metrics"
+    records: list[Record]
+    diverged: bool
+
+
+class ErrorMessage(BaseModel):
+    type: Literal["error"] = "error"
+    message: str
+
+
+ServerMessage = Annotated[Union[Hello, StatusMessage, MetricsMessage, ErrorMessage], Field(discriminator="type")]
+SERVER_MESSAGE = TypeAdapter(ServerMessage)
+
+
+def dumps(obj: Any) -> str:
+    """JSON text for the wire (orjson: NaN/inf → null, numpy arrays allowed)."""
+    return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def clean_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A record with non-finite numbers replaced by None (JSON-safe for any encoder)."""
+    out = {k: _finite(v) for k, v in record.items()}
+    if isinstance(out.get("alignment"), dict):
+        out["alignment"] = {k: _finite(v) for k, v in out["alignment"].items()}
+    return out
+
+
+# --- binary snapshot frames ------------------------------------------------------------------------------------
+_U32 = struct.Struct("<I")
+
+
+def _pad4(n: int) -> int:
+    return (-n) % 4
+
+
+def encode_snapshot(step: int, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
+    """``u32 LE header length | orjson header | zero pad to 4 | float32 payloads`` (each payload 4-aligned)."""
+    entries, chunks, offset = [], [], 0
+    for name, a in arrays.items():
+        data = np.ascontiguousarray(a, dtype="<f4").tobytes()
+        entries.append({"name": name, "shape": list(np.shape(a)), "offset": offset, "length": len(data)})
+        chunks.append(data)
+        offset += len(data)  # float32 payloads keep every offset a multiple of 4
+    header = orjson.dumps({"type": "snapshot", "step": step, "meta": meta, "arrays": entries},
+                          option=orjson.OPT_SERIALIZE_NUMPY)
+    start = 4 + len(header)
+    return b"".join([_U32.pack(len(header)), header, b"\0" * _pad4(start), *chunks])
+
+
+def decode_snapshot(frame: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Inverse of :func:`encode_snapshot`: the header and name → float32 array (for tests, benches, tools)."""
+    (n,) = _U32.unpack_from(frame, 0)
+    header = orjson.loads(frame[4:4 + n])
+    base = 4 + n + _pad4(4 + n)
+    arrays = {}
+    for e in header["arrays"]:
+        count = e["length"] // 4
+        arrays[e["name"]] = np.frombuffer(frame, "<f4", count, base + e["offset"]).reshape(e["shape"])
+    return header, arrays
+
+
+def snapshot_arrays(snap: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Split an engine ``Trainer.snapshot()`` into the frame's ``meta`` and its named arrays."""
+    example = dict(snap.get("example", {}))
+    meta = {"periods": example.pop("periods", []), "loss_kind": example.pop("loss_kind", None),
+            "cost": snap.get("cost")}
+    arrays: dict[str, np.ndarray] = {}
+    for group in ("weights", "example", "signals"):
+        src = example if group == "example" else snap.get(group, {})
+        for name, a in src.items():
+            if isinstance(a, np.ndarray):
+                arrays[f"{group}.{name}"] = a
+    return meta, arrays

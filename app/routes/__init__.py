@@ -1,0 +1,1 @@
+"""HTTP and websocket routes: thin handlers over the run manager and the engine."""

@@ -1,0 +1,1 @@
+"""Runs: the manager (queue, controls, persistence), the worker process entry point and the fan-out hub."""

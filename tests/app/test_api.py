@@ -1,0 +1,176 @@
+"""HTTP API: catalog, preview, run creation with errors that name the field, controls and their conflicts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from apputil import TINY, control, new_run, ready_run, run_info, wait_for
+from engine.archs import ARCHS
+from engine.rules import RULES
+from engine.rules.base import CreditRule
+from engine.tasks import TASKS
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_health_and_catalog_shape(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    cat = client.get("/api/catalog").json()
+    assert set(cat) >= {"tasks", "archs", "rules", "compatibility", "optim", "run"}
+    assert [t["name"] for t in cat["tasks"]] == TASKS.names()
+    assert [a["name"] for a in cat["archs"]] == ARCHS.names()
+    assert [r["name"] for r in cat["rules"]] == RULES.names()
+    for entry in cat["tasks"] + cat["archs"] + cat["rules"]:
+        assert {"name", "description", "settings"} <= set(entry)
+        for setting in entry["settings"]:
+            assert {"name", "type", "default", "help"} <= set(setting)
+
+
+def test_preview_returns_one_trial(client: TestClient) -> None:
+    r = client.post("/api/preview", json={"task": "add", "task_config": {"steps": 12}, "seed": 3})
+    assert r.status_code == 200, r.text
+    p = r.json()
+    assert p["steps"] == 12 and len(p["inputs"]) == 12 and len(p["mask"]) == 12
+    assert all(len(row) == p["n_inputs"] for row in p["inputs"])
+    assert all(len(row) == p["n_outputs"] for row in p["targets"])
+    assert p["loss_kind"] in ("mse", "xent") and p["periods"]
+    again = client.post("/api/preview", json={"task": "add", "task_config": {"steps": 12}, "seed": 3}).json()
+    assert again == p  # seeded
+
+
+def test_preview_names_bad_fields(client: TestClient) -> None:
+    r = client.post("/api/preview", json={"task": "nope"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "task"]
+    r = client.post("/api/preview", json={"task": "add", "task_config": {"t1": 0}})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "task_config", "t1"]
+
+
+def test_create_list_get(client: TestClient) -> None:
+    info = new_run(client)
+    assert info["status"] == "queued" and info["step"] == 0
+    assert info["spec"]["task_config"]["t1"] == 2 and "alpha" in info["spec"]["arch_config"]  # defaults filled in
+    assert info["id"] in [r["id"] for r in client.get("/api/runs").json()]
+    detail = run_info(client, info["id"])
+    assert detail["history"] == [] and detail["lr"] == info["spec"]["optim"]["lr"]
+
+
+def _loc(r) -> list:  # type: ignore[no-untyped-def]
+    assert r.status_code == 422, r.text
+    return r.json()["detail"][0]["loc"]
+
+
+def test_unknown_names_are_422_listing_valid_names(client: TestClient) -> None:
+    r = client.post("/api/runs", json={**TINY, "task": "juggling"})
+    assert _loc(r) == ["body", "task"]
+    assert all(name in r.json()["detail"][0]["msg"] for name in TASKS.names())
+    assert _loc(client.post("/api/runs", json={**TINY, "arch": "transformer"})) == ["body", "arch"]
+    assert _loc(client.post("/api/runs", json={**TINY, "rule": "magic"})) == ["body", "rule"]
+
+
+def test_bad_settings_name_the_field(client: TestClient) -> None:
+    r = client.post("/api/runs", json={**TINY, "task_config": {"t1": 0}})
+    assert _loc(r) == ["body", "task_config", "t1"] and ">=" in r.json()["detail"][0]["msg"]
+    assert _loc(client.post("/api/runs", json={**TINY, "arch_config": {"hidden": 10**9}})) == \
+        ["body", "arch_config", "hidden"]
+    assert _loc(client.post("/api/runs", json={**TINY, "task_config": {"colour": 1}}))[:2] == ["body", "task_config"]
+    assert _loc(client.post("/api/runs", json={**TINY, "batch": 0})) == ["body", "batch"]
+    assert _loc(client.post("/api/runs", json={**TINY, "optim": {"lr": -1}})) == ["body", "optim", "lr"]
+
+
+def test_incompatible_pair_names_rule(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Picky(CreditRule):
+        supports = frozenset({"some-other-architecture"})
+
+    monkeypatch.setitem(RULES._entries, "picky", Picky)
+    r = client.post("/api/runs", json={**TINY, "rule": "picky"})
+    assert _loc(r) == ["body", "rule"] and "rnn" in r.json()["detail"][0]["msg"]
+
+
+def test_unknown_run_is_404(client: TestClient) -> None:
+    assert client.get("/api/runs/nope").status_code == 404
+    assert control(client, "nope", "play").status_code == 404
+
+
+def test_bad_control_is_422(client: TestClient) -> None:
+    run = new_run(client)
+    assert client.post(f"/api/runs/{run['id']}/control", json={"action": "jump"}).status_code == 422
+    assert control(client, run["id"], "lr", 0).status_code == 422
+    assert control(client, run["id"], "speed", -1).status_code == 422
+
+
+def test_control_transitions_and_conflicts(client: TestClient) -> None:
+    run_id = ready_run(client)["id"]
+    r = control(client, run_id, "step")
+    assert r.status_code == 200 and r.json()["step"] == 1 and r.json()["status"] == "paused"
+    assert len(run_info(client, run_id)["history"]) == 1
+
+    assert control(client, run_id, "lr", 0.5).json()["lr"] == 0.5
+    assert run_info(client, run_id)["spec"]["optim"]["lr"] == 0.5
+    assert control(client, run_id, "speed", 50).json()["speed"] == 50
+
+    assert control(client, run_id, "play").json()["status"] == "running"
+    assert control(client, run_id, "play").status_code == 200  # idempotent
+    assert control(client, run_id, "step").status_code == 409  # step while running
+    paused = control(client, run_id, "pause").json()
+    assert paused["status"] == "paused"
+    assert len(run_info(client, run_id)["history"]) == paused["step"]
+
+    stopped = control(client, run_id, "stop").json()
+    assert stopped["status"] == "stopped" and stopped["final"]["steps"] == paused["step"]
+    for action in ("play", "pause", "step", "stop"):
+        assert control(client, run_id, action).status_code == 409, action
+    assert control(client, run_id, "lr", 0.1).status_code == 409
+
+    reset = control(client, run_id, "reset").json()
+    assert reset["status"] in ("queued", "paused") and reset["step"] == 0
+    info = wait_for(lambda: (i := run_info(client, run_id))["status"] == "paused" and i, what="reset run ready")
+    assert info["history"] == [] and info["lr"] == 0.5  # the reset keeps the current learning rate
+
+
+def test_reset_of_a_live_run_clears_history(client: TestClient) -> None:
+    run_id = ready_run(client)["id"]
+    for _ in range(3):
+        control(client, run_id, "step")
+    r = control(client, run_id, "reset").json()
+    assert r["status"] == "paused" and r["step"] == 0
+    assert run_info(client, run_id)["history"] == []
+    assert control(client, run_id, "step").json()["step"] == 1
+
+
+def test_queued_runs_report_positions_and_autoplay(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.main import create_app
+    from apputil import make_settings, wait_status
+
+    with TestClient(create_app(make_settings(tmp_path, max_concurrent_runs=1))) as client:
+        first = ready_run(client)["id"]
+        second, third = new_run(client)["id"], new_run(client)["id"]
+        assert run_info(client, second)["queue_position"] == 1
+        assert run_info(client, third)["queue_position"] == 2
+        assert control(client, second, "step").status_code == 409
+        assert control(client, second, "play").status_code == 200  # starts running once it has a worker
+        assert control(client, third, "stop").json()["status"] == "stopped"
+        control(client, first, "stop")
+        info = wait_status(client, second, "running", "done")
+        assert info["queue_position"] is None
+
+
+def test_speed_limits_updates_per_second(client: TestClient) -> None:
+    run_id = ready_run(client)["id"]
+    control(client, run_id, "speed", 20)
+    start = time.monotonic()
+    control(client, run_id, "play")
+    wait_for(lambda: run_info(client, run_id)["step"] >= 6, what="six updates")
+    assert time.monotonic() - start >= 5 / 20 * 0.9  # at most 20 updates/s (the first one starts at once)
+    control(client, run_id, "speed", 0)  # and back to full speed while running
+    n = run_info(client, run_id)["step"]
+    wait_for(lambda: run_info(client, run_id)["step"] >= n + 20, what="full speed")
+
+
+def test_settings_that_disagree_name_the_config(client: TestClient) -> None:
+    r = client.post("/api/runs", json={**TINY, "task_config": {"t1": 5, "t2": 3}})
+    assert _loc(r) == ["body", "task_config"] and "t2" in r.json()["detail"][0]["msg"]
+    assert _loc(client.post("/api/runs", json={**TINY, "batch": "5"})) == ["body", "batch"]  # strict JSON types
+    assert _loc(client.post("/api/runs", json={**TINY, "alignment_every": True})) == ["body", "alignment_every"]

@@ -1,0 +1,52 @@
+"""Pages: the lab page, static files and the Plotly bundle served from the installed package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from app.routes.pages import asset_dir, page_data, plotly_path
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_index_page(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "<title>" in r.text and "Credit Lab" in r.text
+
+
+def test_page_data_is_inline_safe_json(client: TestClient) -> None:
+    text = page_data(client.app.state.settings)  # type: ignore[attr-defined]
+    assert "</" not in text
+    data = orjson.loads(text)
+    assert data["catalog"] == client.get("/api/catalog").json()
+    assert data["config"]["ws_path"] == "/ws/runs/"
+
+
+def test_plotly_bundle_is_served_gzipped_and_cached(client: TestClient) -> None:
+    r = client.get("/static/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    assert "max-age" in r.headers["cache-control"]
+    assert r.content == plotly_path().read_bytes()  # httpx undoes the gzip
+    plain = client.get("/static/vendor/plotly.min.js", headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    assert len(plain.content) == plotly_path().stat().st_size
+
+
+def test_static_dir_is_served(client: TestClient) -> None:
+    static = asset_dir("static")
+    files = [p for p in static.rglob("*") if p.is_file()]
+    if not files:
+        pytest.skip("no static files yet")
+    path = files[0].relative_to(static).as_posix()
+    r = client.get(f"/static/{path}")
+    assert r.status_code == 200 and r.content == files[0].read_bytes()
+    assert client.get("/static/does-not-exist.js").status_code == 404
+
+
+def test_asset_dirs_fall_back_to_the_checkout() -> None:
+    assert asset_dir("templates") == Path(__file__).parents[2] / "templates"
