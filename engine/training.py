@@ -23,6 +23,7 @@ import torch
 from engine.metrics import alignment
 from engine.rules import RULES
 from engine.rules.base import CreditRule, Pass
+from engine.config import SettingError
 from engine.spec import Resolved, RunSpec, full_config, resolve
 
 Status = Literal["running", "done", "diverged", "stopped"]
@@ -57,23 +58,37 @@ def example_trial(task: Any, seed: int) -> Any:
     return task.sample(1, derived_generator(seed, "example"))
 
 
+def build(r: Resolved) -> tuple[Any, Any, CreditRule, Any]:
+    """The task, the network (initial weights from the seed), the rule and the example trial of a run — refused
+    with :class:`~engine.config.SettingError` (field ``rule``) when the rule cannot afford the run's size. Cheap:
+    the app calls it when a run is created, so that such a refusal is a clear error, not a failed run."""
+    spec = r.spec
+    dtype = torch.float64 if spec.dtype == "float64" else torch.float32
+    task = r.task_cls(r.task_config)
+    arch = r.arch_cls(r.arch_config, task.n_inputs, task.n_outputs, derived_generator(spec.seed, "init"), dtype)
+    rule: CreditRule = r.rule_cls(r.rule_config, arch, derived_generator(spec.seed, "rule"))
+    example = example_trial(task, spec.seed).to(dtype)
+    try:
+        rule.check(spec.batch, example.steps)
+    except ValueError as err:
+        raise SettingError("rule", str(err)) from None
+    return task, arch, rule, example
+
+
 class Trainer:
-    """Holds one run's state; :meth:`train_step` does one update, :meth:`run` all of them."""
+    """Holds one run's state; :meth:`train_step` does one update, :meth:`run` all of them. Raises
+    :class:`~engine.config.SettingError` (field ``rule``) when the rule cannot afford the run's size."""
 
     def __init__(self, spec: RunSpec | Resolved):
         self.resolved = spec if isinstance(spec, Resolved) else resolve(spec)
         r = self.resolved
         self.spec = r.spec
         self.dtype = torch.float64 if self.spec.dtype == "float64" else torch.float32
-        self.task = r.task_cls(r.task_config)
-        self.arch = r.arch_cls(r.arch_config, self.task.n_inputs, self.task.n_outputs,
-                               derived_generator(self.spec.seed, "init"), self.dtype)
-        self.rule: CreditRule = r.rule_cls(r.rule_config, self.arch, derived_generator(self.spec.seed, "rule"))
+        self.task, self.arch, self.rule, self.example = build(r)
         self.trials = derived_generator(self.spec.seed, "trials")
         self.oracle = RULES.get("bptt")(RULES.get("bptt").Config(), self.arch, torch.Generator())
         self.optimizer = self._optimizer()
         self.initial = {k: p.detach().clone() for k, p in self.arch.named_parameters()}
-        self.example = example_trial(self.task, self.spec.seed).to(self.dtype)
         self.history: list[StepRecord] = []
         self.status: Status = "running"
         self.last_pass: Pass | None = None

@@ -36,6 +36,7 @@ from app.runs.worker import worker_main
 from app.settings import Settings
 from app.store import Store, StoredRun
 from engine.spec import RunSpec, full_config, resolve
+from engine.training import build
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,7 @@ class RunManager:
     def create(self, spec: RunSpec) -> Run:
         """Check ``spec`` (raises the engine's UnknownName / Incompatible / SettingError) and queue a new run."""
         resolved = resolve(spec)
+        build(resolved)  # a few ms: a rule that refuses the run's size (RTRL's memory) is then a 422, not a failure
         run = self._new_run(secrets.token_hex(6), full_config(resolved))
         self.runs[run.id] = run
         self._prune()

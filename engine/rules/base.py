@@ -90,6 +90,10 @@ class CreditRule:
     def state_bytes(self, batch: int, steps: int) -> int:
         raise NotImplementedError
 
+    def check(self, batch: int, steps: int) -> None:
+        """Raise ``ValueError`` (saying why and what to change) if this rule cannot afford a run of ``batch``
+        trials of ``steps`` steps — before anything large is allocated. Default: every size is fine."""
+
     def itemsize(self) -> int:
         return self.arch.W_out.element_size()
 

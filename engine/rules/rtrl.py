@@ -52,6 +52,9 @@ class RTRL(CreditRule):
         """Size of the influence matrix M for ``batch`` trials: B·S·P numbers (Eq. 1)."""
         return batch * state_size(self.arch) * self.n_parameters() * self.itemsize()
 
+    def check(self, batch: int, steps: int) -> None:
+        self.check_memory(batch)
+
     def check_memory(self, batch: int) -> None:
         """Raise ``ValueError`` if the influence matrix for ``batch`` trials exceeds the budget (call before a run)."""
         need = self.influence_bytes(batch)

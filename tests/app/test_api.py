@@ -174,3 +174,11 @@ def test_settings_that_disagree_name_the_config(client: TestClient) -> None:
     assert _loc(r) == ["body", "task_config"] and "t2" in r.json()["detail"][0]["msg"]
     assert _loc(client.post("/api/runs", json={**TINY, "batch": "5"})) == ["body", "batch"]  # strict JSON types
     assert _loc(client.post("/api/runs", json={**TINY, "alignment_every": True})) == ["body", "alignment_every"]
+
+
+def test_a_rule_that_cannot_afford_the_size_is_a_422(client: TestClient) -> None:
+    r = client.post("/api/runs", json={**TINY, "rule": "rtrl", "arch_config": {"hidden": 256}, "batch": 64})
+    assert r.status_code == 422
+    (detail,) = r.json()["detail"]
+    assert detail["loc"] == ["body", "rule"]
+    assert "MB" in detail["msg"]
