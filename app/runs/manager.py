@@ -12,6 +12,9 @@ At most ``max_concurrent_runs`` runs hold a worker process; the others wait in a
 position. A worker ends when its run is stopped, fails, or is paused/finished with nobody watching for
 ``abandon_after_s``. Each worker has a reader thread that blocks on the worker's pipe and hands every message to
 the event loop with ``loop.call_soon_threadsafe``; everything else here runs on the event loop.
+
+The parts: :mod:`app.runs.run` (a run's record), :mod:`app.runs.link` (the server's end of a worker process),
+:mod:`app.runs.controls` (what each control does in each state), :mod:`app.runs.hub` (the viewers).
 """
 
 from __future__ import annotations
@@ -21,120 +24,25 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import secrets
-import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from functools import partial
 from typing import Any
 
-from app.protocol import (FINISHED, Control, ControlMessage, LearningRate, MetricsMessage, Play,
-                          Reset, RunInfo, Speed, StatusMessage, Step, Stop, clean_record, dumps)
+from app.protocol import FINISHED, Control, ControlMessage, MetricsMessage, StatusMessage, clean_record, dumps
+from app.runs import controls
+from app.runs.controls import Conflict
 from app.runs.hub import Hub
-from app.runs.worker import worker_main
+from app.runs.link import Worker, open_worker, reap
+from app.runs.run import Run
 from app.settings import Settings
-from app.store import Store, StoredRun
+from app.store import Store
 from engine.spec import RunSpec, full_config, resolve
 from engine.training import build
 
+__all__ = ["Conflict", "Run", "RunManager", "Worker"]
+
 log = logging.getLogger(__name__)
-
-
-class Conflict(Exception):
-    """A control that makes no sense in the run's current state (HTTP 409)."""
-
-
-@dataclass(eq=False)
-class Worker:
-    """One worker process and the server's ends of its pipes."""
-
-    process: BaseProcess
-    commands: Connection
-    events: Connection
-    reader: threading.Thread | None = None
-    ending: bool = False
-    seq: int = 0
-    acked: int = 0
-    waiters: list[tuple[int, asyncio.Future[None]]] = field(default_factory=list)
-
-    def send(self, name: str, value: float | None = None) -> int:
-        """Send a command; returns its sequence number (see :meth:`RunManager._ack`)."""
-        self.seq += 1
-        try:
-            self.commands.send((name, value, self.seq))
-        except (OSError, ValueError):
-            pass  # the worker is gone; its reader thread reports that
-        return self.seq
-
-    def acknowledge(self, seq: int) -> None:
-        self.acked = max(self.acked, seq)
-        keep = []
-        for want, fut in self.waiters:
-            if want <= seq:
-                if not fut.done():
-                    fut.set_result(None)
-            else:
-                keep.append((want, fut))
-        self.waiters = keep
-
-    async def wait_for(self, seq: int, timeout: float) -> None:
-        """Wait (bounded) until the worker has reported a state after handling command ``seq``."""
-        if self.acked >= seq:
-            return
-        fut = asyncio.get_running_loop().create_future()
-        self.waiters.append((seq, fut))
-        try:
-            await asyncio.wait_for(fut, timeout)
-        except TimeoutError:
-            pass
-
-    def release(self) -> None:
-        """Wake every waiter (the worker is gone)."""
-        self.acknowledge(self.seq)
-
-
-@dataclass(eq=False)
-class Run:
-    id: str
-    spec: dict[str, Any]
-    hub: Hub
-    status: str = "queued"
-    step: int = 0
-    speed: float = 0.0
-    message: str | None = None
-    cost: dict[str, Any] | None = None
-    created: float = field(default_factory=time.time)
-    updated: float = field(default_factory=time.time)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    queue_position: int | None = None
-    worker: Worker | None = None
-    autoplay: bool = False
-    pending: str | None = None
-    """The status the worker will report once it has handled the commands already sent (None: caught up)."""
-    last_status: str = ""
-    abandon: asyncio.TimerHandle | None = None
-
-    @property
-    def lr(self) -> float:
-        return float(self.spec["optim"]["lr"])
-
-    def final(self) -> dict[str, Any] | None:
-        if self.status not in FINISHED:
-            return None
-        last = self.history[-1] if self.history else {}
-        return {"status": self.status, "steps": len(self.history), "loss": last.get("loss"),
-                "accuracy": last.get("accuracy"), **(self.cost or {})}
-
-    def info(self) -> RunInfo:
-        return RunInfo(id=self.id, spec=self.spec, status=self.status, step=self.step,  # type: ignore[arg-type]
-                       queue_position=self.queue_position, speed=self.speed, lr=self.lr, final=self.final(),
-                       message=self.message, cost=self.cost, viewers=len(self.hub.viewers), created=self.created,
-                       updated=self.updated)
-
-    def stored(self) -> StoredRun:
-        return StoredRun(self.id, self.spec, self.status, self.speed, self.message, self.cost, self.created,
-                         self.updated)
 
 
 class RunManager:
@@ -190,22 +98,13 @@ class RunManager:
                 worker.ending = True
                 worker.send("stop")
         workers = list(self.live)
-        await asyncio.to_thread(self._reap, workers)
+        await asyncio.to_thread(reap, workers, self.settings.worker_stop_timeout_s)
         for worker in workers:
             worker.commands.close()  # on the loop thread only, like every other use of this end
         await asyncio.gather(*(r.hub.close_all() for r in self.runs.values()))
         for run in self.runs.values():
             if run.abandon:
                 run.abandon.cancel()
-
-    def _reap(self, workers: list[Worker]) -> None:
-        """Wait for the reader threads, which join (or kill) their processes; only they touch the process."""
-        deadline = time.monotonic() + self.settings.worker_stop_timeout_s + 10
-        for w in workers:
-            if w.reader is not None:
-                w.reader.join(max(0.0, deadline - time.monotonic()))
-            if w.process.is_alive():  # no reader (or a stuck one): last resort
-                w.process.kill()
 
     # -- queries ------------------------------------------------------------------------------------------------
     def get(self, run_id: str) -> Run | None:
@@ -267,21 +166,15 @@ class RunManager:
                 self._changed(run)
 
     async def _launch(self, run: Run) -> None:
-        commands_child, commands = self.ctx.Pipe(duplex=False)
-        events, events_child = self.ctx.Pipe(duplex=False)
-        s = self.settings
-        process = self.ctx.Process(
-            target=worker_main, name=f"creditlab-run-{run.id}", daemon=True,
-            args=(run.spec, commands_child, events_child, s.fps, s.snapshot_fps, run.speed, s.plugins))
-        worker = Worker(process, commands, events)
+        worker, (commands_child, events_child) = open_worker(self.ctx, run.id, run.spec, run.speed, self.settings)
         run.worker = worker
         self.live.add(worker)
         try:
-            await asyncio.to_thread(process.start)  # forkserver's first start imports torch: keep it off the loop
+            await asyncio.to_thread(worker.process.start)  # forkserver's first start imports torch: off the loop
         except Exception as err:  # noqa: BLE001
             log.exception("could not start a worker for run %s", run.id)
-            commands.close()
-            events.close()
+            worker.commands.close()
+            worker.events.close()
             run.worker = None
             self.live.discard(worker)
             self.workers -= 1
@@ -291,35 +184,10 @@ class RunManager:
         finally:
             commands_child.close()
             events_child.close()
-        worker.reader = threading.Thread(target=self._read, args=(run, worker), name=f"creditlab-read-{run.id}",
-                                         daemon=True)
-        worker.reader.start()
+        worker.start_reader(self.loop, f"creditlab-read-{run.id}", partial(self._on_message, run, worker),
+                            partial(self._on_exit, run, worker), self.settings.worker_stop_timeout_s)
         if worker.ending:  # stopped while it was starting
             worker.send("stop")
-
-    def _read(self, run: Run, worker: Worker) -> None:
-        """Reader thread: every message from the worker goes to the event loop, then the exit."""
-        assert self.loop is not None
-        try:
-            while True:
-                try:
-                    message = worker.events.recv()
-                except (EOFError, OSError):
-                    break
-                self._post(self._on_message, run, worker, message)
-        finally:
-            worker.process.join(self.settings.worker_stop_timeout_s)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join(5)
-            worker.events.close()
-            self._post(self._on_exit, run, worker)
-
-    def _post(self, fn: Any, *args: Any) -> None:
-        try:
-            self.loop.call_soon_threadsafe(fn, *args)  # type: ignore[union-attr]
-        except RuntimeError:
-            pass  # the loop has closed: the server is gone
 
     def _on_message(self, run: Run, worker: Worker, message: tuple[str, Any]) -> None:
         if run.worker is not worker:
@@ -440,53 +308,7 @@ class RunManager:
 
     def apply(self, run: Run, control: Control) -> int | None:
         """Apply a control without waiting for the worker; returns the command's sequence number, if any."""
-        worker = run.worker
-        # judge by what the run will be once the worker has done what it was already told
-        status = run.pending if run.pending and run.status in ("paused", "running") else run.status
-        seq = None
-        if isinstance(control, Reset):
-            seq = self._reset(run)
-        elif status in FINISHED:
-            raise Conflict(f"the run is {status}; only reset is possible")
-        elif isinstance(control, Stop):
-            if run in self.queue:
-                self.queue.remove(run)
-                self._pump()
-            run.status, run.queue_position, run.autoplay = "stopped", None, False
-            self._end_worker(run)
-        elif isinstance(control, (Speed, LearningRate)):
-            if isinstance(control, Speed):
-                run.speed = control.value
-            else:
-                run.spec = {**run.spec, "optim": {**run.spec["optim"], "lr": control.value}}
-            if worker is not None and status != "queued":
-                worker.send(control.action, control.value)
-        elif status == "queued":
-            if isinstance(control, Step):
-                raise Conflict("the run is queued; step once it is ready (paused)")
-            run.autoplay = isinstance(control, Play)
-        elif isinstance(control, Step) and status != "paused":
-            raise Conflict("step works only while paused; pause first")
-        elif worker is not None:
-            seq = worker.send(control.action)
-            run.pending = "running" if isinstance(control, Play) else "paused"
-        self._changed(run)
-        return seq
-
-    def _reset(self, run: Run) -> int | None:
-        run.message, run.autoplay = None, False
-        if run.worker is not None and not run.worker.ending and run.status != "queued":
-            run.pending = "paused"
-            return run.worker.send("reset")  # the worker's "reset" message clears the history
-        run.history.clear()
-        run.step = 0
-        run.hub.resync_all()
-        if run.worker is not None and run.worker.ending:
-            run.worker = None  # let it finish on its own; a new worker takes over
-        if run.status != "queued":
-            self.store.clear_records(run.id)
-            self._enqueue(run)
-        return None
+        return controls.apply(self, run, control)
 
     async def handle_ws_control(self, run: Run, message: ControlMessage) -> str | None:
         """A control that came over a websocket: None if applied, else the reason for the viewer. Does not wait

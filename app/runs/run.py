@@ -1,0 +1,60 @@
+"""One run as the server keeps it: its spec, status and history, its hub of viewers, and its worker if it has one.
+
+What a run's fields mean over its life is described in :mod:`app.runs.manager`, which is the only thing that
+changes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.protocol import FINISHED, RunInfo
+from app.runs.hub import Hub
+from app.runs.link import Worker
+from app.store import StoredRun
+
+
+@dataclass(eq=False)
+class Run:
+    id: str
+    spec: dict[str, Any]
+    hub: Hub
+    status: str = "queued"
+    step: int = 0
+    speed: float = 0.0
+    message: str | None = None
+    cost: dict[str, Any] | None = None
+    created: float = field(default_factory=time.time)
+    updated: float = field(default_factory=time.time)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    queue_position: int | None = None
+    worker: Worker | None = None
+    autoplay: bool = False
+    pending: str | None = None
+    """The status the worker will report once it has handled the commands already sent (None: caught up)."""
+    last_status: str = ""
+    abandon: asyncio.TimerHandle | None = None
+
+    @property
+    def lr(self) -> float:
+        return float(self.spec["optim"]["lr"])
+
+    def final(self) -> dict[str, Any] | None:
+        if self.status not in FINISHED:
+            return None
+        last = self.history[-1] if self.history else {}
+        return {"status": self.status, "steps": len(self.history), "loss": last.get("loss"),
+                "accuracy": last.get("accuracy"), **(self.cost or {})}
+
+    def info(self) -> RunInfo:
+        return RunInfo(id=self.id, spec=self.spec, status=self.status, step=self.step,  # type: ignore[arg-type]
+                       queue_position=self.queue_position, speed=self.speed, lr=self.lr, final=self.final(),
+                       message=self.message, cost=self.cost, viewers=len(self.hub.viewers), created=self.created,
+                       updated=self.updated)
+
+    def stored(self) -> StoredRun:
+        return StoredRun(self.id, self.spec, self.status, self.speed, self.message, self.cost, self.created,
+                         self.updated)

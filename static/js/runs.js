@@ -1,0 +1,145 @@
+// The run this page shows: creating one, attaching to one (its websocket feeds the dashboard), sending it a
+// control, and waiting for its status.
+
+import { $, app, credit, dash } from "./store.js";
+import { api } from "./api.js";
+import { RunSocket } from "./socket.js";
+import { fromSpec, specKey, toSpec, writeHash } from "./state.js";
+import { TERMINAL, isStale, render, say } from "./status.js";
+import { applySetup } from "./setup.js";
+import { schedulePreview } from "./preview.js";
+import { clearFieldErrors } from "./errors.js";
+
+export function attach(runId) {
+  if (app.socket) app.socket.close();
+  app.runId = runId;
+  app.run = null;
+  app.connection = "connecting";
+  credit.runId = runId;
+  writeHash(app.setup, runId);
+  app.socket = new RunSocket(runId, {
+    onHello: (msg) => {
+      credit.hellos += 1;
+      const info = msg.run || {};
+      app.run = { ...info };
+      if (info.spec && !app.runKey) {
+        // Reconnected after a reload or opened from a shared link. A link that carries settings keeps them (if
+        // they differ from the run's, the run is shown as stale and Play starts a new one); a bare "#run=…"
+        // shows the run's own settings.
+        const runSetup = fromSpec(info.spec);
+        if (!app.hashHadSetup) {
+          applySetup(runSetup);
+          schedulePreview(0);
+        }
+        app.runKey = specKey(toSpec(runSetup));
+      }
+      if (!app.runKey) app.runKey = specKey(toSpec(app.setup));
+      if (info.speed !== undefined) syncSpeed(info.speed);
+      if (info.lr !== undefined && info.lr !== null) $("live-lr").value = info.lr;
+      dash.reset(app.colours[info.spec?.rule || app.setup.rule], info.spec?.rule || app.setup.rule, msg.history || []);
+      if (info.cost) dash.cost.update(info.cost);
+      app.message = null;
+      statusChanged();
+      render();
+    },
+    onStatus: (msg) => {
+      const prevStep = app.run?.step ?? 0;
+      app.run = { ...(app.run || {}), ...msg };
+      if (msg.step === 0 && prevStep > 0) {
+        // Reset: start the charts over.
+        dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
+      }
+      if (msg.speed !== undefined) syncSpeed(msg.speed);
+      if (msg.lr !== undefined && msg.lr !== null && document.activeElement !== $("live-lr")) $("live-lr").value = msg.lr;
+      statusChanged();
+      render();
+    },
+    onMetrics: (msg) => {
+      dash.addRecords(msg.records || []);
+      if (msg.diverged && app.run && app.run.status !== "diverged") {
+        app.run.status = "diverged";
+        render();
+      }
+    },
+    onSnapshot: (frame) => dash.addSnapshot(frame, () => app.socket && app.socket.ack()),
+    onServerError: (msg) => {
+      credit.errors.push(msg.message);
+      say("error", `The server says: ${msg.message}`);
+      setTimeout(() => app.message && app.message.text.startsWith("The server says") && say(null, null), 6000);
+    },
+    onConnection: (state) => {
+      app.connection = state;
+      render();
+    },
+  });
+  render();
+}
+
+export async function createRun() {
+  clearFieldErrors();
+  const spec = toSpec(app.setup);
+  const old = app.runId;
+  const info = await api.createRun(spec);
+  if (old && app.createdHere.has(old)) api.control(old, "stop").catch(() => {});
+  app.createdHere.add(info.id);
+  app.runKey = specKey(spec);
+  dash.clearAll();
+  dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
+  attach(info.id);
+  app.run = { ...info };
+  const speed = Number($("speed").value);
+  if ((info.speed ?? 0) !== speed) await api.control(info.id, "speed", speed).catch(() => {});
+  return info.id;
+}
+
+export function needsNewRun() {
+  return !app.runId || isStale() || app.connection === "gone" || app.run?.status === "error";
+}
+
+export async function control(action, value) {
+  const info = await api.control(app.runId, action, value);
+  // The websocket may have said that the run ended (e.g. diverged at update 2) while this request was in flight;
+  // the reply, written before that, must not bring the run back to life. Only a reset does.
+  const ended = app.run && TERMINAL.has(app.run.status) && action !== "reset" && !TERMINAL.has(info.status);
+  const latest = app.run;
+  app.run = { ...(app.run || {}), ...info };
+  if (ended) Object.assign(app.run, { status: latest.status, step: Math.max(latest.step ?? 0, info.step ?? 0) });
+  statusChanged();
+  render();
+  return info;
+}
+
+const statusWaiters = new Set();
+
+/** Resolve once the run's status satisfies `pred` (checked on every status/hello), or reject after `ms`. */
+export function waitForStatus(pred, ms, what) {
+  if (app.run && pred(app.run.status)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const w = { pred, resolve };
+    statusWaiters.add(w);
+    setTimeout(() => {
+      if (statusWaiters.delete(w)) reject(new Error(`Still waiting for ${what}. Try again in a moment.`));
+    }, ms);
+  });
+}
+
+function statusChanged() {
+  for (const w of [...statusWaiters]) {
+    if (app.run && w.pred(app.run.status)) {
+      statusWaiters.delete(w);
+      w.resolve();
+    }
+  }
+}
+
+function syncSpeed(v) {
+  const sel = $("speed");
+  const val = String(Number(v) || 0);
+  if (![...sel.options].some((o) => o.value === val)) {
+    const o = document.createElement("option");
+    o.value = val;
+    o.textContent = `${val} updates/s`;
+    sel.append(o);
+  }
+  sel.value = val;
+}

@@ -1,0 +1,258 @@
+// The set-up panels (Task, Architecture, Rule, Training) built from the catalog: pickers, generated forms, the
+// one-line summary, and whether the set-up is shown.
+
+import { $, app } from "./store.js";
+import { buildForm } from "./forms.js";
+import { GROUPS, writeHash } from "./state.js";
+import { render } from "./status.js";
+import { schedulePreview } from "./preview.js";
+import { sendLr } from "./controls.js";
+
+function entry(kind, name) {
+  return app.catalog[kind].find((e) => e.name === name);
+}
+
+function compatibleRules(arch) {
+  const list = app.catalog.compatibility?.[arch];
+  return Array.isArray(list) ? list : app.catalog.rules.filter((r) => (r.supports || []).includes(arch)).map((r) => r.name);
+}
+
+function fillSelect(sel, entries, value) {
+  sel.replaceChildren();
+  for (const e of entries) {
+    const o = document.createElement("option");
+    o.value = e.name;
+    o.textContent = e.name;
+    sel.append(o);
+  }
+  sel.value = value;
+}
+
+function describe(el, e) {
+  el.replaceChildren();
+  if (!e) return;
+  el.append(document.createTextNode(e.description || ""));
+  if (e.reference) {
+    const ref = document.createElement("span");
+    ref.className = "ref";
+    ref.textContent = ` (${e.reference})`;
+    el.append(ref);
+  }
+}
+
+function countLabel(details, n) {
+  details.querySelector(".count").textContent = n ? `(${n})` : "(none)";
+}
+
+function buildGroup(group) {
+  const settings = groupSettings(group);
+  const container = document.querySelector(`.fields[data-group="${group}"]`);
+  const values = group === "run" ? app.setup.run : app.setup[group];
+  app.forms[group] = buildForm(container, group, settings, values, onField);
+  const v = app.forms[group].values();
+  if (group === "run") app.setup.run = v;
+  else app.setup[group] = v;
+}
+
+function groupSettings(group) {
+  switch (group) {
+    case "task_config":
+      return entry("tasks", app.setup.task)?.settings || [];
+    case "arch_config":
+      return entry("archs", app.setup.arch)?.settings || [];
+    case "rule_config":
+      return entry("rules", app.setup.rule)?.settings || [];
+    case "optim":
+      return app.catalog.optim || [];
+    case "run":
+      return (app.catalog.run || []).map((s) =>
+        // The lab measures alignment with BPTT every 10 updates unless told otherwise: it is the point of the lab.
+        s.name === "alignment_every" && !s.default ? { ...s, default: 10 } : s);
+    default:
+      return [];
+  }
+}
+
+function buildRuleList() {
+  const list = $("rule-list");
+  list.replaceChildren();
+  const ok = compatibleRules(app.setup.arch);
+  for (const r of app.catalog.rules) {
+    const id = `rule-${r.name}`;
+    const row = document.createElement("div");
+    row.className = "rule-option";
+    const input = document.createElement("input");
+    input.type = "radio";
+    input.name = "rule";
+    input.id = id;
+    input.value = r.name;
+    input.checked = r.name === app.setup.rule;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    const sw = document.createElement("span");
+    sw.className = "swatch";
+    sw.style.background = app.colours[r.name];
+    sw.setAttribute("aria-hidden", "true");
+    const name = document.createElement("span");
+    name.className = "rule-name";
+    name.textContent = r.name;
+    const tags = document.createElement("span");
+    tags.className = "rule-tags";
+    tags.textContent = [r.exact ? "exact" : "approximation", r.online ? "online" : null].filter(Boolean).join(" · ");
+    label.append(sw, name, tags);
+    row.append(input, label);
+    if (!ok.includes(r.name)) {
+      const reason = `${r.name} cannot train the ${app.setup.arch} architecture (it supports: ${(r.supports || []).join(", ") || "none"}).`;
+      input.disabled = true;
+      row.classList.add("is-disabled");
+      row.title = reason;
+      const why = document.createElement("span");
+      why.className = "reason";
+      why.id = `${id}-why`;
+      why.textContent = `Not for ${app.setup.arch}: supports ${(r.supports || []).join(", ") || "nothing yet"}.`;
+      const sr = document.createElement("span");
+      sr.className = "sr-only";
+      sr.textContent = reason;
+      why.append(sr);
+      input.setAttribute("aria-describedby", why.id);
+      label.append(why);
+    }
+    input.addEventListener("change", () => {
+      if (input.checked) pickRule(r.name);
+    });
+    list.append(row);
+  }
+  document.documentElement.style.setProperty("--rule-colour", app.colours[app.setup.rule] || "#000");
+}
+
+export function pickTask(name) {
+  app.setup.task = name;
+  app.setup.task_config = {};
+  describe($("task-desc"), entry("tasks", name));
+  buildGroup("task_config");
+  countLabel($("settings-task"), groupSettings("task_config").length);
+  changed();
+  schedulePreview(0);
+}
+
+export function pickArch(name) {
+  app.setup.arch = name;
+  app.setup.arch_config = {};
+  describe($("arch-desc"), entry("archs", name));
+  buildGroup("arch_config");
+  countLabel($("settings-arch"), groupSettings("arch_config").length);
+  const ok = compatibleRules(name);
+  if (!ok.includes(app.setup.rule)) {
+    pickRule(ok[0] || app.catalog.rules[0]?.name, false);
+  }
+  buildRuleList();
+  changed();
+}
+
+function pickRule(name, rebuildList = true) {
+  app.setup.rule = name;
+  app.setup.rule_config = {};
+  describe($("rule-desc"), entry("rules", name));
+  buildGroup("rule_config");
+  countLabel($("settings-rule"), groupSettings("rule_config").length);
+  if (rebuildList) buildRuleList();
+  changed();
+}
+
+let lrTimer = null;
+
+function onField(group, name, value) {
+  if (group === "run") app.setup.run[name] = value;
+  else app.setup[group][name] = value;
+  if (group === "task_config" || (group === "run" && name === "seed")) schedulePreview(250);
+  if (group === "optim" && name === "lr") {
+    $("live-lr").value = value ?? "";
+    clearTimeout(lrTimer);
+    lrTimer = setTimeout(() => sendLr(value), 300);
+  }
+  changed();
+}
+
+/** Any setup change: new URL hash, status text (a stale run says so), the one-line summary. */
+export function changed() {
+  writeHash(app.setup, app.runId);
+  summarise();
+  render();
+}
+
+function summarise() {
+  const el = $("setup-summary");
+  el.replaceChildren();
+  const part = (label, value) => {
+    const span = document.createElement("span");
+    span.textContent = `${label} ${value}`;
+    return span;
+  };
+  const arrow = () => {
+    const a = document.createElement("span");
+    a.className = "sep";
+    a.setAttribute("aria-hidden", "true");
+    a.textContent = "→";
+    return a;
+  };
+  const sw = document.createElement("span");
+  sw.className = "swatch";
+  sw.style.background = app.colours[app.setup.rule] || "#000";
+  sw.setAttribute("aria-hidden", "true");
+  const rule = part("rule", app.setup.rule);
+  rule.prepend(sw, " ");
+  el.append(part("task", app.setup.task), arrow(), part("network", app.setup.arch), arrow(), rule);
+}
+
+const SETUP_KEY = "creditlab.setupOpen";
+
+export function setSetupOpen(open) {
+  $("pipeline").hidden = !open;
+  $("btn-setup").setAttribute("aria-expanded", String(open));
+  $("btn-setup").querySelector(".label").textContent = open ? "Hide set-up" : "Show set-up";
+  try {
+    localStorage.setItem(SETUP_KEY, open ? "1" : "0");
+  } catch {
+    /* not remembered in private mode */
+  }
+}
+
+export function applySetup(setup) {
+  const pick = (kind, wanted, prefer) => {
+    const names = app.catalog[kind].map((e) => e.name);
+    if (wanted && names.includes(wanted)) return wanted;
+    return prefer.find((p) => names.includes(p)) || names[0];
+  };
+  app.setup.task = pick("tasks", setup.task, ["dnms"]);
+  app.setup.arch = pick("archs", setup.arch, ["rnn"]);
+  const ok = compatibleRules(app.setup.arch);
+  app.setup.rule = setup.rule && ok.includes(setup.rule) ? setup.rule : ["eprop", ...ok].find((r) => ok.includes(r));
+  for (const g of GROUPS) app.setup[g] = { ...(setup[g] || {}) };
+  app.setup.run = { ...(setup.run || {}) };
+
+  fillSelect($("pick-task"), app.catalog.tasks, app.setup.task);
+  fillSelect($("pick-arch"), app.catalog.archs, app.setup.arch);
+  describe($("task-desc"), entry("tasks", app.setup.task));
+  describe($("arch-desc"), entry("archs", app.setup.arch));
+  describe($("rule-desc"), entry("rules", app.setup.rule));
+  for (const g of [...GROUPS, "run"]) buildGroup(g);
+  countLabel($("settings-task"), groupSettings("task_config").length);
+  countLabel($("settings-arch"), groupSettings("arch_config").length);
+  countLabel($("settings-rule"), groupSettings("rule_config").length);
+  countLabel($("settings-train"), groupSettings("optim").length + groupSettings("run").length);
+  buildRuleList();
+  $("live-lr").value = app.setup.optim.lr ?? "";
+  writeHash(app.setup, app.runId);
+  summarise();
+}
+
+/** Show or hide the set-up as it was last time (open by default). */
+export function restoreSetupOpen() {
+  let open = true;
+  try {
+    open = localStorage.getItem(SETUP_KEY) !== "0";
+  } catch {
+    /* default: open */
+  }
+  setSetupOpen(open);
+}
