@@ -44,8 +44,3 @@ class Eprop(EligibilityRule):
     Config = EpropConfig
     description = "e-prop: eligibility traces at each synapse times an output error broadcast to the units."
     reference = "Bellec et al. 2020, Nat Commun 11:3625"
-    approximates = (
-        "With symmetric feedback: autograd through the trial in which the recurrent input W_rec·h_{t−1} of the "
-        "pre-activation is detached (the leak term (1−α)·h_{t−1} keeps its gradient). With random or adaptive "
-        "feedback: the same graph with the hidden units' output error sent back through B instead of W_outᵀ."
-    )

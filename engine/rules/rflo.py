@@ -35,8 +35,3 @@ class RFLO(EligibilityRule):
     Config = RFLOConfig
     description = "RFLO: leaky eligibility traces with the output error sent back through fixed random weights."
     reference = "Murray 2019, eLife 8:e43299"
-    approximates = (
-        "With symmetric feedback: autograd through the trial in which the recurrent input W_rec·h_{t−1} of the "
-        "pre-activation is detached (the leak term (1−α)·h_{t−1} keeps its gradient). With random feedback: the same "
-        "graph with the hidden units' output error sent back through the fixed matrix B instead of W_outᵀ."
-    )

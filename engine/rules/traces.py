@@ -86,6 +86,12 @@ class EligibilityRule(CreditRule):
     Config = TraceConfig
     supports = frozenset({"rnn"})
     exact = False
+    approximates = (
+        "With symmetric feedback: autograd through the trial in which the recurrent input W_rec·h_{t−1} of the "
+        "pre-activation is detached (the leak term (1−α)·h_{t−1} keeps its gradient). With random or adaptive "
+        "feedback: the same graph with the hidden units' output error sent back through the rule's feedback matrix B "
+        "instead of W_outᵀ."
+    )
     online = True
     config: TraceConfig
     arch: RNN
