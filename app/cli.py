@@ -61,7 +61,9 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed for trials, weights and the rule.")] = 0,
     batch: Annotated[Optional[int], typer.Option(help="Trials per update.")] = None,
     lr: Annotated[Optional[float], typer.Option(help="Learning rate.")] = None,
-    alignment_every: Annotated[int, typer.Option(help="Report cosine with the BPTT gradient every K updates.")] = 0,
+    alignment_every: Annotated[int, typer.Option(
+        help="Every K updates, report the cosine of the rule's gradient with BPTT's over the recurrent parameters "
+             "(and over all).")] = 0,
     set_: Annotated[list[str], typer.Option("--set", help="Any setting, e.g. task.delay=40 or optim.lr=0.01.")] = [],
     out: Annotated[Optional[Path], typer.Option(help="Write config, history and final result as JSON here.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
@@ -101,11 +103,8 @@ def train(
         _fail(str(err))
     report.close()
     summary = trainer.summary()
-    f = summary["final"]
-    typer.echo(f"{f['status']} after {f['steps']} updates: loss {_fmt(f['loss'])}, accuracy "
-               f"{_fmt(None if f['accuracy'] is None else 100 * f['accuracy'], '.0f')} %, "
-               f"{f['ms_per_update']:.1f} ms/update, rule state {_bytes(f['state_bytes'])} "
-               f"(BPTT would keep {_bytes(f['bptt_state_bytes'])})")
+    for line in summary_lines(summary["final"], rule):
+        typer.echo(line)
     if out is not None:
         import orjson
 
@@ -115,21 +114,46 @@ def train(
         raise typer.Exit(1)
 
 
+NO_CREDIT = "the rule assigns no credit to the network (only the readout learns)"
+
+
+def summary_lines(f: dict[str, Any], rule: str) -> list[str]:
+    """The CLI summary of a run's ``final`` record: late means first, then alignment, then cost."""
+    acc = None if f["accuracy"] is None else 100 * f["accuracy"]
+    last_acc = None if f["last_accuracy"] is None else 100 * f["last_accuracy"]
+    lines = [f"{f['status']} after {f['steps']} updates: loss {_fmt(f['loss'])}, accuracy {_fmt(acc, '.0f')} % "
+             f"(mean of last {f['window']} updates; last batch {_fmt(f['last_loss'])}, {_fmt(last_acc, '.0f')} %)"]
+    al = f.get("alignment") or {}
+    if al.get("all") is not None:
+        rec = _fmt(al.get("recurrent"), ".2f")
+        note = f" — {NO_CREDIT}" if al.get("recurrent") is None else ""
+        lines.append(f"alignment with BPTT (mean of last {f['window']} updates): recurrent {rec}, "
+                     f"all {_fmt(al['all'], '.2f')}{note}")
+    buffer = f", + {_bytes(f['buffer_bytes'])} working buffer" if f["buffer_bytes"] else ""
+    growth = (f"{_bytes(f['fixed_bytes'])} fixed + {_bytes(f['per_step_bytes'])} per step"
+              if f["per_step_bytes"] else "fixed, whatever the trial length")
+    lines.append(f"{f['ms_per_update']:.1f} ms/update; {rule} keeps {_bytes(f['state_bytes'])} at T = "
+                 f"{f['trial_steps']} ({growth}){buffer}; BPTT would keep {_bytes(f['bptt_state_bytes'])} "
+                 f"({_bytes(f['bptt_per_step_bytes'])} per step)")
+    return lines
+
+
 class _Progress:
-    """A one-line progress report on stderr: rewritten in place on a terminal, a line every 10 % otherwise."""
+    """A one-line progress report on stderr: rewritten in place on a terminal, a line every 10 % otherwise.
+    Alignment leads with the recurrent cosine ("—" for a rule that assigns no credit to the network)."""
 
     def __init__(self, total: int, quiet: bool):
         self.total, self.quiet = total, quiet
         self.tty = sys.stderr.isatty()
         self.start = time.perf_counter()
-        self.alignment: float | None = None
+        self.alignment: dict[str, Any] | None = None
         self.last_print = 0.0
 
     def update(self, r: Any) -> None:
         if self.quiet:
             return
         if r.alignment is not None:
-            self.alignment = r.alignment.get("all")
+            self.alignment = r.alignment
         now = time.perf_counter()
         every = max(1, self.total // 10)
         if self.tty and now - self.last_print < 0.1 and r.step < self.total:
@@ -137,13 +161,20 @@ class _Progress:
         if not self.tty and r.step % every and r.step < self.total:
             return
         self.last_print = now
+        sys.stderr.write(("\r" + self.line(r, now)) if self.tty else (self.line(r, now) + "\n"))
+        sys.stderr.flush()
+
+    def line(self, r: Any, now: float) -> str:
         rate = r.step / max(now - self.start, 1e-9)
         done = int(20 * r.step / self.total)
         line = (f"[{'#' * done}{'.' * (20 - done)}] {r.step}/{self.total} {rate:.1f} steps/s "
-                f"loss {_fmt(r.loss)} acc {_fmt(100 * r.accuracy, '.0f')} % "
-                f"align {_fmt(self.alignment, '.2f')}")
-        sys.stderr.write(("\r" + line) if self.tty else (line + "\n"))
-        sys.stderr.flush()
+                f"loss {_fmt(r.loss)} acc {_fmt(100 * r.accuracy, '.0f')} %")
+        if self.alignment is not None:
+            a = self.alignment
+            line += f" align recurrent {_fmt(a.get('recurrent'), '.2f')} all {_fmt(a.get('all'), '.2f')}"
+            if a.get("recurrent") is None:
+                line += " (no credit to the network)"
+        return line
 
     def close(self) -> None:
         if self.tty and not self.quiet:
@@ -151,6 +182,7 @@ class _Progress:
 
 
 def _bytes(n: float) -> str:
+    """Binary units throughout (1 KiB = 1024 B), the unit the page uses too."""
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -6,7 +6,8 @@ trials of the Add task), :func:`run_bench` reports
 * the median wall-clock milliseconds of one update — the rule's gradient, writing ``.grad``, an SGD step and
   ``after_update``, i.e. what the trainer times — after a few warm-up updates; the rules take turns, one update
   each, so that a slow moment of the machine hits all of them alike;
-* the bytes of state the rule must hold for the batch (``CreditRule.state_bytes``);
+* the bytes of state the algorithm must hold for the batch (``CreditRule.state_bytes``) and, apart, the working
+  buffer of its implementation (``CreditRule.buffer_bytes``, e.g. the chunk of the fast e-prop);
 
 each also as a ratio to BPTT at the same size. Ratios are the point: absolute times depend on the machine and on
 ``torch.set_num_threads`` (``threads``). A rule that refuses a size (its constructor or first update raises
@@ -62,11 +63,12 @@ def _bench_size(n: int, T: int, batch: int, names: list[str], warmup: int, repea
 
     for name in names:
         row = rows[name] = {"rule": name, "n": n, "steps": T, "batch": batch, "ms": None, "state_bytes": None,
-                            "note": ""}
+                            "buffer_bytes": None, "note": ""}
         try:
             cls = RULES.get(name)
             rule = cls(cls.Config(), copy.deepcopy(base), torch.Generator().manual_seed(2))
             row["state_bytes"] = rule.state_bytes(batch, T)
+            row["buffer_bytes"] = rule.buffer_bytes(batch, T)
             if name in too_big and n >= too_big[name][0] and T >= too_big[name][1]:
                 row["note"] = f"skipped: over {budget_s:g} s per update already at n={too_big[name][0]}, " \
                               f"T={too_big[name][1]}"
@@ -110,7 +112,7 @@ def run_bench(sizes: Iterable[int] = SIZES, steps: Iterable[int] = STEPS, batch:
               rules: Iterable[str] | None = None, threads: int | None = None, warmup: int = 2, repeats: int = 5,
               budget_s: float = 5.0) -> list[dict[str, Any]]:
     """Time every rule (or those named in ``rules``; BPTT is always included, as the reference) at every (n, T).
-    Rows: rule, n, steps, batch, ms, ms_ratio, state_bytes, state_bytes_ratio, note."""
+    Rows: rule, n, steps, batch, ms, ms_ratio, state_bytes, state_bytes_ratio, buffer_bytes, note."""
     chosen = [name for name, cls in RULES if "rnn" in cls.supports and (rules is None or name in rules)]
     names = ["bptt"] + [name for name in chosen if name != "bptt"]
     before = torch.get_num_threads()
@@ -142,14 +144,14 @@ def _num(x: float | None, fmt: str) -> str:
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     """A plain-text table of :func:`run_bench` rows, one line per rule and size."""
-    head = ("rule", "n", "T", "batch", "ms/update", "x bptt", "state", "x bptt", "note")
+    head = ("rule", "n", "T", "batch", "ms/update", "x bptt", "state", "x bptt", "buffer", "note")
     lines = [(r["rule"], str(r["n"]), str(r["steps"]), str(r["batch"]), _num(r["ms"], ".1f"),
               _num(r.get("ms_ratio"), ".2f"), _bytes(r["state_bytes"]), _num(r.get("state_bytes_ratio"), ".3f"),
-              r["note"]) for r in rows]
+              _bytes(r.get("buffer_bytes")), r["note"]) for r in rows]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
 
     def fmt(cells: tuple[str, ...]) -> str:
-        cols = (c.rjust(w) if 0 < i < 8 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        cols = (c.rjust(w) if 0 < i < 9 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
         return "  ".join(cols).rstrip()
 
     out = [fmt(head), fmt(tuple("-" * w for w in widths))]

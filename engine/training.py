@@ -146,10 +146,12 @@ class Trainer:
         return record
 
     def _alignment(self, grads: dict[str, torch.Tensor], trial: Any) -> dict[str, float | None]:
-        """Cosine between the rule's gradient and BPTT's on the same batch and parameters (metrics Eq. 1)."""
+        """Cosine between the gradient the rule computed (before the optimizer) and BPTT's on the same batch and
+        parameters: recurrent, all, per tensor (metrics Eqs. 1–3)."""
         true, _ = self.oracle.gradients(self.task, trial)
         masks = self.arch.grad_masks()
-        return alignment({k: g * masks[k] if k in masks else g for k, g in grads.items()}, true)
+        computed = {k: g * masks[k] if k in masks else g for k, g in grads.items()}
+        return alignment(computed, true, self.arch.recurrent_parameters())
 
     def run(self) -> Iterator[StepRecord]:
         """Train until ``spec.steps`` updates are done or the run diverges, yielding each record."""
@@ -161,14 +163,10 @@ class Trainer:
             self.status = "stopped"
 
     def cost(self) -> dict[str, float | int]:
-        """Bytes of state the rule keeps for one batch, what BPTT would keep, and the mean ms per update."""
-        T = self.example.steps
-        ms = [r.ms for r in self.history[-50:]]
-        return {
-            "state_bytes": self.rule.state_bytes(self.spec.batch, T),
-            "bptt_state_bytes": self.oracle.state_bytes(self.spec.batch, T),
-            "ms_per_update": sum(ms) / len(ms) if ms else 0.0,
-        }
+        """The rule's state for one batch at this trial length, split into the part that does not grow with T and
+        the part that does (``CreditRule.memory``), its working buffer, BPTT's state, and the mean ms per update."""
+        return cost_figures(self.rule, self.oracle, self.spec.batch, self.example.steps,
+                            mean_ms([r.ms for r in self.history[-50:]]))
 
     @torch.no_grad()
     def snapshot(self) -> dict[str, Any]:
@@ -196,15 +194,64 @@ class Trainer:
         }
 
     def summary(self) -> dict[str, Any]:
+        """Config, history and ``final``: loss and accuracy as the mean over the late window (:func:`late_mean`),
+        the last batch's as ``last_loss`` / ``last_accuracy``, the mean recurrent and overall alignment over the
+        same window, the cost figures (with the trial length T as ``trial_steps``), the status and the number of
+        updates (``steps``)."""
         last = self.history[-1] if self.history else None
+        window = late_window(len(self.history))
+        cost = self.cost()
         return {
             "config": full_config(replace(self.resolved, spec=self.spec)),
             "history": [r.to_dict() for r in self.history],
             "final": {
-                "loss": last.loss if last else None,
-                "accuracy": last.accuracy if last else None,
+                "loss": late_mean(self.history, "loss"),
+                "accuracy": late_mean(self.history, "accuracy"),
+                "last_loss": last.loss if last else None,
+                "last_accuracy": last.accuracy if last else None,
+                "window": window,
+                "alignment": {k: late_mean(self.history, k) for k in ("recurrent", "all")},
+                **cost,
+                "trial_steps": cost["steps"],  # T; "steps" here is the number of updates, as it always was
                 "status": self.status if self.status != "running" else "stopped",
                 "steps": self.step_count,
-                **self.cost(),
             },
         }
+
+
+def mean_ms(ms: list[float]) -> float:
+    return sum(ms) / len(ms) if ms else 0.0
+
+
+def cost_figures(rule: CreditRule, bptt: CreditRule, batch: int, steps: int, ms: float) -> dict[str, float | int]:
+    """The cost dict of a run (see :meth:`Trainer.cost`); also what ``engine.estimate`` returns, with ``ms``
+    estimated instead of measured."""
+    fixed, per_step = rule.memory(batch)
+    b_fixed, b_per_step = bptt.memory(batch)
+    return {
+        "state_bytes": rule.state_bytes(batch, steps), "fixed_bytes": fixed, "per_step_bytes": per_step,
+        "buffer_bytes": rule.buffer_bytes(batch, steps),
+        "bptt_state_bytes": bptt.state_bytes(batch, steps), "bptt_fixed_bytes": b_fixed,
+        "bptt_per_step_bytes": b_per_step,
+        "steps": steps, "batch": batch, "ms_per_update": ms,
+    }
+
+
+def late_window(n: int) -> int:
+    """How many of ``n`` updates make the late window: the last 10 %, at least 10, all of them if fewer."""
+    return min(n, max(10, math.ceil(n / 10)))
+
+
+def late_mean(history: list[StepRecord] | list[dict[str, Any]], key: str) -> float | None:
+    """Mean of ``key`` over the late window of the history (:func:`late_window`): what summaries report instead of
+    the last, noisy batch. ``key`` is a record field (``loss``, ``accuracy``) or an alignment key (``recurrent``,
+    ``all``, a tensor name), in which case only the updates of the window that measured it count. Non-finite and
+    missing values are skipped; ``None`` if nothing is left."""
+    recent = history[len(history) - late_window(len(history)):]
+    values = []
+    for r in recent:
+        d = r if isinstance(r, dict) else r.to_dict()
+        v = d.get(key) if key in d else (d.get("alignment") or {}).get(key)
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            values.append(float(v))
+    return sum(values) / len(values) if values else None

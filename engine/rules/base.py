@@ -16,8 +16,19 @@ The readout y_t = W_out a_t + b_out is not recurrent, so every rule can use its 
 
 Lifecycle: ``gradients(task, trial)`` returns the gradients and a :class:`Pass` (what the network did, for metrics
 and plots); ``apply`` writes them to ``.grad``; ``after_update`` runs once the optimizer has stepped (for rules with
-state of their own, such as adaptive feedback weights). ``state_bytes`` is the memory the rule must keep while it
-processes one batch — the figure that shows why BPTT and RTRL are not biological.
+state of their own, such as adaptive feedback weights).
+
+Cost. ``memory(batch)`` is the *algorithm's* state for one batch — what the rule must keep while it processes the
+trials to produce its update — split into a part that does not grow with the trial length T ("per synapse": traces,
+influence matrix, the current state) and a part that does ("per time step": BPTT's stored trajectory):
+
+    state_bytes(B, T) = fixed_bytes(B) + per_step_bytes(B) · T                                     (3)
+
+Each rule documents its own two terms with an equation number. Not counted, for every rule alike: the parameters,
+the gradient being summed (one number per parameter), the trial's inputs and targets. ``buffer_bytes(B, T)`` is
+the *implementation's* extra working memory (e.g. the chunk of steps of the fast e-prop), reported apart. ``flops``
+counts the arithmetic of one update and ``calls_per_step`` the tensor operations per time step, for
+``engine.estimate``; both are rough (to a factor of about 2), enough to tell a 10 ms update from a 10 s one.
 """
 
 from __future__ import annotations
@@ -87,8 +98,26 @@ class CreditRule:
     def after_update(self) -> None:
         """Called once the optimizer has applied the update."""
 
-    def state_bytes(self, batch: int, steps: int) -> int:
+    #: Tensor operations the implementation issues per time step of one update (forward and backward), counted
+    #: from the code; each costs a fixed overhead whatever its size (``engine.estimate``).
+    calls_per_step: ClassVar[float] = 10.0
+
+    def memory(self, batch: int) -> tuple[int, int]:
+        """(fixed_bytes, per_step_bytes) of Eq. (3) for ``batch`` trials."""
         raise NotImplementedError
+
+    def state_bytes(self, batch: int, steps: int) -> int:
+        """Eq. (3): the algorithm's state for ``batch`` trials of ``steps`` steps."""
+        fixed, per_step = self.memory(batch)
+        return fixed + per_step * steps
+
+    def buffer_bytes(self, batch: int, steps: int) -> int:
+        """The implementation's working buffer beyond Eq. (3), at most what ``steps`` steps need. Default: none."""
+        return 0
+
+    def flops(self, batch: int, steps: int) -> float:
+        """Floating-point operations of one update (``engine.estimate``). Default: BPTT's count, Eq. (4)."""
+        return bptt_flops(self.arch, batch, steps)
 
     def check(self, batch: int, steps: int) -> None:
         """Raise ``ValueError`` (saying why and what to change) if this rule cannot afford a run of ``batch``
@@ -104,6 +133,16 @@ def readout_grads(errors: torch.Tensor, activity: torch.Tensor) -> dict[str, tor
         "W_out": torch.einsum("tbo,tbn->on", errors, activity),
         "b_out": errors.sum((0, 1)),
     }
+
+
+def bptt_flops(arch: Architecture, batch: int, steps: int) -> float:
+    """The forward pass costs about 2·B·(P + n·O) operations per step (one multiply-add per parameter and trial),
+    and backpropagating it about twice that:
+
+        flops ≈ 6 · T · B · (P + n·O),      P = number of recurrent parameters                          (4)
+    """
+    P = sum(p.numel() for p in arch.recurrent_parameters().values())
+    return 6.0 * steps * batch * (P + arch.n_units * arch.n_outputs)
 
 
 def state_size(arch: Architecture) -> int:

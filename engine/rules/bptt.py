@@ -6,7 +6,12 @@ The network is unrolled over the whole trial and autograd runs the adjoint recur
 
 with J and M̄ as in ``engine.archs.base``. Eq. (1) runs from the end of the trial to its start, so every state and
 pre-activation of the trial must be stored first: memory grows with the trial length T — the reason BPTT is not
-thought to be what neurons do.
+thought to be what neurons do. Its state (``engine.rules.base`` Eq. 3) is the stored trajectory:
+
+    fixed_bytes = 0,      per_step_bytes = B · (S + n) numbers   (each step's state s_t and pre-activation u_t)   (2)
+
+Nothing is fixed: the current state is the newest entry of the trajectory, and the adjoint δ_t of Eq. (1) fits in
+the storage of the steps the backward sweep has already consumed. So the state doubles when T doubles.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from engine.rules import RULES
-from engine.rules.base import CreditRule, Pass, state_size
+from engine.rules.base import CreditRule, Pass, bptt_flops, state_size
 from engine.tasks.base import Task
 from engine.trial import Trial
 
@@ -25,6 +30,7 @@ class BPTT(CreditRule):
     reference = "Werbos 1990, Proc. IEEE 78:1550"
     exact = True
     online = False
+    calls_per_step = 20.0  # about 12 forward operations per step, and their backward nodes
 
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
         params = self.trainable()
@@ -35,6 +41,14 @@ class BPTT(CreditRule):
         out = {k: (g if g is not None else torch.zeros_like(p)) for (k, p), g in zip(params.items(), grads)}
         return out, Pass(loss.detach(), outputs.detach(), activity.detach())
 
-    def state_bytes(self, batch: int, steps: int) -> int:
-        """Every step's state and pre-activation, for the whole trial: T·B·(S + n) numbers."""
-        return steps * batch * (state_size(self.arch) + self.arch.n_units) * self.itemsize()
+    def memory(self, batch: int) -> tuple[int, int]:
+        """Eq. (2)."""
+        return 0, batch * trajectory_row(self)
+
+    def flops(self, batch: int, steps: int) -> float:
+        return bptt_flops(self.arch, batch, steps)
+
+
+def trajectory_row(rule: CreditRule) -> int:
+    """Bytes of one trial's stored step in BPTT-like rules: state s_t and pre-activation u_t, S + n numbers."""
+    return (state_size(rule.arch) + rule.arch.n_units) * rule.itemsize()

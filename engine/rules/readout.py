@@ -8,7 +8,9 @@ its exact gradient (``engine.rules.base`` Eq. 2):
 
 Eq. (1) is a running sum, so it needs only the current activity: nothing of the trial's past is kept. Whatever
 the task asks beyond what the fixed dynamics happen to remember cannot be learned — the floor every rule that
-trains the recurrent weights must beat.
+trains the recurrent weights must beat. Its state (``engine.rules.base`` Eq. 3):
+
+    fixed_bytes = B · S numbers (the current state),      per_step_bytes = 0                             (2)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Readout(CreditRule):
     exact = False
     approximates = "the BPTT gradient restricted to W_out and b_out (the recurrent parameters held fixed)"
     online = True
+    calls_per_step = 10.0  # the forward step and the readout, no graph
 
     def trainable(self) -> dict[str, nn.Parameter]:
         """Only W_out and b_out: the optimizer never sees the recurrent parameters."""
@@ -40,6 +43,11 @@ class Readout(CreditRule):
         errors = task.output_error(outputs, trial, slice(None))  # ε_t for every step
         return readout_grads(errors, activity), Pass(task.loss(outputs, trial), outputs, activity)  # Eq. (1)
 
-    def state_bytes(self, batch: int, steps: int) -> int:
-        """The current state of each trial: B·S numbers, whatever the trial length."""
-        return batch * state_size(self.arch) * self.itemsize()
+    def memory(self, batch: int) -> tuple[int, int]:
+        """Eq. (2)."""
+        return batch * state_size(self.arch) * self.itemsize(), 0
+
+    def flops(self, batch: int, steps: int) -> float:
+        """The forward pass and Eq. (1): about 2·T·B·(P + 2·n·O)."""
+        P = sum(p.numel() for p in self.arch.recurrent_parameters().values())
+        return 2.0 * steps * batch * (P + 2 * self.arch.n_units * self.arch.n_outputs)

@@ -12,6 +12,16 @@ the gradient is exact — and it is ready the moment the trial ends, with nothin
 for the rnn S = n and P ≈ n², so M holds B·n³ numbers and Eq. (1) costs n⁴ operations per step and trial. That
 cost is the lesson; the rule refuses a configuration whose influence matrix would exceed ``max_memory_mb``. The
 readout gradients are the exact ones of ``engine.rules.base`` Eq. (2).
+
+State (``engine.rules.base`` Eq. 3) — the influence matrix and the current state, whatever the trial length:
+
+    fixed_bytes = B · S · (P + 1) numbers,      per_step_bytes = 0                                       (4)
+
+The implementation also holds, as its buffer, the next M while Eq. (1) is computed and the immediate influence M̄_t,
+2 · B · S · P numbers. Arithmetic: the product J_t M_{t−1} costs 2·B·S²·P per step, about 8·B·S·P more go to
+building M̄_t, adding it and Eq. (3) (passes over [B, S, P] tensors), so one update costs about
+
+    flops ≈ T · B · S · P · (2 S + 8)                                                                   (5)
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ class RTRL(CreditRule):
     supports = frozenset({"rnn"})
     exact = True
     online = True
+    calls_per_step = 25.0
     config: RTRLConfig
 
     # -- memory --------------------------------------------------------------------------------------------
@@ -56,21 +67,47 @@ class RTRL(CreditRule):
         self.check_memory(batch)
 
     def check_memory(self, batch: int) -> None:
-        """Raise ``ValueError`` if the influence matrix for ``batch`` trials exceeds the budget (call before a run)."""
+        """Raise ``ValueError`` if the influence matrix for ``batch`` trials exceeds the budget (call before a run),
+        saying what to lower and to what."""
         need = self.influence_bytes(batch)
         budget = self.config.max_memory_mb * 2**20
-        if need > budget:
-            S, P = state_size(self.arch), self.n_parameters()
-            raise ValueError(
-                f"RTRL needs an influence matrix of {need / 2**20:.1f} MB (batch {batch} × state {S} × "
-                f"{P} recurrent parameters), above its memory budget max_memory_mb={self.config.max_memory_mb:g}. "
-                f"RTRL tracks how every unit depends on every weight, so its memory grows as n³ with n units; "
-                f"use fewer hidden units or a smaller batch, or raise max_memory_mb."
-            )
+        if need <= budget:
+            return
+        per_trial = need // batch
+        n = self.arch.n_units
+        raise ValueError(
+            f"RTRL at {n} hidden units and batch {batch} needs an influence matrix of {need / 2**20:.1f} MiB "
+            f"(batch × state × recurrent weights = {batch} × {state_size(self.arch)} × {self.n_parameters()} "
+            f"numbers), over its limit of {self.config.max_memory_mb:g} MiB. It tracks how every unit depends on "
+            f"every weight, so it grows as n³: lower the hidden size to {self.largest_hidden(batch, budget)} or "
+            f"fewer, or the batch to {int(budget // per_trial)} or fewer."
+        )
 
-    def state_bytes(self, batch: int, steps: int) -> int:
-        """The influence matrix, whatever the trial length."""
-        return self.influence_bytes(batch)
+    def largest_hidden(self, batch: int, budget: float) -> int:
+        """The largest n whose influence matrix (B·n·P(n), P(n) = n·(n + inputs + 1) for the rnn) fits in ``budget``
+        bytes, scaling P as the current network's P does (P ∝ n·m)."""
+        n, P, S = self.arch.n_units, self.n_parameters(), state_size(self.arch)
+        per_unit_cols = P / n - n  # inputs + 1 for the rnn: the columns of a row that do not scale with n
+        best = 1
+        while True:
+            k = best + 1
+            size = batch * (S / n * k) * (k * (k + per_unit_cols)) * self.itemsize()
+            if size > budget:
+                return best
+            best = k
+
+    def memory(self, batch: int) -> tuple[int, int]:
+        """Eq. (4): M and the current state."""
+        return self.influence_bytes(batch) + batch * state_size(self.arch) * self.itemsize(), 0
+
+    def buffer_bytes(self, batch: int, steps: int) -> int:
+        """The next influence matrix and M̄_t: 2·B·S·P numbers."""
+        return 2 * self.influence_bytes(batch)
+
+    def flops(self, batch: int, steps: int) -> float:
+        """Eq. (5)."""
+        S = state_size(self.arch)
+        return float(steps) * batch * S * self.n_parameters() * (2 * S + 8)
 
     # -- the forward sweep -----------------------------------------------------------------------------------
     def _credit(self, state: object, errors: torch.Tensor) -> torch.Tensor:

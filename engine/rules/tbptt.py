@@ -14,7 +14,12 @@ Within a window the credit runs backwards exactly as in BPTT (``engine.rules.bpt
 with the derivative taken through window w alone. In words: the error at step t gives credit to the steps of its
 own window up to t — at most k steps back, and fewer near the start of a window. ĝ is *exactly* the autograd
 gradient of L on the modified graph in which the state is detached every k steps (Eq. 2); with k ≥ T there is one
-window and ĝ is the BPTT gradient. Only one window is stored at a time: memory grows with k, not with T.
+window and ĝ is the BPTT gradient. Only one window is stored at a time, so the state (``engine.rules.base``
+Eq. 3) is at most k steps of BPTT's trajectory (``engine.rules.bptt`` Eq. 2), and does not grow with T:
+
+    fixed_bytes = k · B · (S + n),      per_step_bytes = 0,      state_bytes = min(k, T) · B · (S + n)       (4)
+
+(for T < k the single window is the whole trial: then the rule keeps what BPTT keeps, no more).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from pydantic import Field
 
 from engine.config import ConfigModel
 from engine.rules import RULES
-from engine.rules.base import CreditRule, Pass, state_size
+from engine.rules.base import CreditRule, Pass
+from engine.rules.bptt import trajectory_row
 from engine.tasks.base import Task
 from engine.trial import Trial
 
@@ -50,6 +56,7 @@ class TBPTT(CreditRule):
     approximates = ("autograd of the task loss with the network state detached every `window` steps "
                     "(non-overlapping windows, E-BPTT); equals BPTT when window ≥ trial length")
     online = False
+    calls_per_step = 22.0  # BPTT's operations plus one window's bookkeeping
     config: TBPTTConfig
 
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
@@ -78,7 +85,10 @@ class TBPTT(CreditRule):
         activity, outputs = torch.cat(acts), torch.cat(outs)
         return grads, Pass(task.loss(outputs, trial).detach(), outputs, activity)
 
+    def memory(self, batch: int) -> tuple[int, int]:
+        """Eq. (4): one window of k steps, fixed."""
+        return self.config.window * batch * trajectory_row(self), 0
+
     def state_bytes(self, batch: int, steps: int) -> int:
-        """One window's states and pre-activations: min(k, T)·B·(S + n) numbers."""
-        k = min(self.config.window, steps)
-        return k * batch * (state_size(self.arch) + self.arch.n_units) * self.itemsize()
+        """Eq. (4): min(k, T) steps — base Eq. (3) capped at the trial length when T < k."""
+        return min(self.config.window, steps) * batch * trajectory_row(self)

@@ -34,9 +34,15 @@ whatever the trial length (the gradient of a chunk is simply added K steps late)
 forgets everything at each step, so (3) needs no carried trace at all. The trace must stay per trial: c and L
 differ between the trials of a batch. (For K ≥ T the chunk is the whole trial: the offline limit.)
 
-Cost per trial: memory B·n·m for the trace plus K·B·(m + 3n + O) for the buffer, independent of T (BPTT keeps
-T·B·2n); time per step about one [n × m] outer product per trial, done as a batched matrix product every K steps
-(``engine.bench`` measures it against BPTT).
+State (``engine.rules.base`` Eq. 3) — what the algorithm keeps, the same for both implementations and any T:
+
+    fixed_bytes = B·n·m (the trace; 0 at α = 1, where it forgets at once) + B·(m + 3n + O) (one step's pre, c,
+                  h, L and ε) + n·O (a stored feedback matrix B, if any),      per_step_bytes = 0               (5)
+
+against BPTT's T·B·2n. The chunked implementation also holds the chunk's steps: its buffer is min(K, T)·B·(m + 3n
++ O) numbers (none for ``impl="stepwise"``). Arithmetic per update, with F = 2·T·B·(n·m + n·O) the forward pass:
+stepwise, F + 6·T·B·n·m (Eqs. 1–2: a few passes over the [B, n, m] trace per step); chunked, F + 4·T·B·n·m
+(Eqs. 3–4: two products over the chunk's rows) + 2·T·B·n·K (the filter of L̃)                              (6)
 """
 
 from __future__ import annotations
@@ -235,12 +241,32 @@ class EligibilityRule(CreditRule):
             out["feedback_alignment"] = torch.tensor([float("nan") if fa is None else fa])
         return out
 
-    def state_bytes(self, batch: int, steps: int) -> int:
-        """The traces (B·n·m numbers; none in chunked form at α = 1) plus the K-step buffer of pre, c, h, L and ε
-        (``impl="stepwise"``: one step) and a stored feedback matrix — the same for any trial length."""
+    def _step_numbers(self, batch: int) -> int:
+        """One step's pre, c, h, L and ε for ``batch`` trials: B·(m + 3n + O) numbers."""
         n, m, O = self.arch.n_units, sum(self.groups.values()), self.arch.n_outputs
-        stepwise = self.config.impl == "stepwise"
-        K = 1 if stepwise else self.config.chunk
-        trace = batch * n * m if (stepwise or self.arch.alpha < 1) else 0
-        buffer = K * batch * (m + 3 * n + O)
-        return (trace + buffer) * self.itemsize() + self.feedback.state_bytes()
+        return batch * (m + 3 * n + O)
+
+    def memory(self, batch: int) -> tuple[int, int]:
+        """Eq. (5)."""
+        n, m = self.arch.n_units, sum(self.groups.values())
+        trace = batch * n * m if self.arch.alpha < 1 else 0
+        return (trace + self._step_numbers(batch)) * self.itemsize() + self.feedback.state_bytes(), 0
+
+    def buffer_bytes(self, batch: int, steps: int) -> int:
+        """The chunk: min(K, T) steps of what Eq. (5) keeps for one step (none for ``impl="stepwise"``)."""
+        if self.config.impl == "stepwise":
+            return 0
+        return min(self.config.chunk, steps) * self._step_numbers(batch) * self.itemsize()
+
+    def flops(self, batch: int, steps: int) -> float:
+        """Eq. (6)."""
+        n, m, O = self.arch.n_units, sum(self.groups.values()), self.arch.n_outputs
+        forward = 2.0 * steps * batch * (n * m + n * O)
+        if self.config.impl == "stepwise":
+            return forward + 6.0 * steps * batch * n * m
+        return forward + 4.0 * steps * batch * n * m + 2.0 * steps * batch * n * self.config.chunk
+
+    @property
+    def calls_per_step(self) -> float:  # type: ignore[override]
+        """Stepwise: about 12 operations per step; chunked: 4 per step plus about 25 per chunk."""
+        return 12.0 if self.config.impl == "stepwise" else 4.0 + 25.0 / self.config.chunk

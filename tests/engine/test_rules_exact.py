@@ -169,8 +169,9 @@ def test_rtrl_influence_size_and_refusal():
     task, arch, trial = setup("add", dict(hidden=24), 0, batch=16)
     n, i = 24, task.n_inputs
     r = rule("rtrl", arch, max_memory_mb=1.0)
-    assert r.influence_bytes(16) == 16 * n * (n * n + n * i + n) * 8 == r.state_bytes(16, 10) == r.state_bytes(16, 99)
-    with pytest.raises(ValueError, match=r"MB.*memory budget.*max_memory_mb=1"):
+    assert r.influence_bytes(16) == 16 * n * (n * n + n * i + n) * 8
+    assert r.state_bytes(16, 10) == r.state_bytes(16, 99) == r.influence_bytes(16) + 16 * n * 8  # M and the state
+    with pytest.raises(ValueError, match=r"MiB.*limit of 1 MiB.*lower the hidden size"):
         r.gradients(task, trial)
     r.check_memory(1)  # one trial fits: 24·624·8 bytes ≈ 0.11 MB
     spec = RunSpec(task="add", rule="rtrl", batch=512, steps=1, arch_config={"hidden": 256})
