@@ -137,3 +137,39 @@ def test_snapshot_shapes():
     assert snap["example"]["outputs"].shape == (T, 2)
     assert abs(snap["example"]["outputs"].sum(-1) - 1).max() < 1e-5  # probabilities for cross-entropy tasks
     assert snap["weights"]["W_rec_change"].any()
+
+
+def test_late_window_is_the_last_tenth_but_at_least_ten():
+    from engine.training import late_window
+
+    assert [late_window(n) for n in (0, 3, 10, 50, 100, 300, 1001)] == [0, 3, 10, 10, 10, 30, 101]
+
+
+def test_late_mean_averages_the_window_and_skips_missing_alignment():
+    from engine.training import StepRecord, late_mean
+
+    history = [StepRecord(i + 1, loss=float(i), accuracy=0.0, ms=1.0) for i in range(200)]
+    history[-1].alignment = {"recurrent": 0.2, "all": 0.9}
+    history[-11].alignment = {"recurrent": None, "all": 0.5}
+    history[-21].alignment = {"recurrent": 0.4, "all": 0.7}
+    assert late_mean(history, "loss") == pytest.approx(sum(range(180, 200)) / 20)  # last 20 of 200
+    assert late_mean(history, "recurrent") == pytest.approx(0.2)  # the None and the record outside are skipped
+    assert late_mean(history, "all") == pytest.approx(0.7)
+    assert late_mean([r.to_dict() for r in history], "all") == pytest.approx(0.7)  # JSON history too
+    assert late_mean([], "loss") is None and late_mean(history[:5], "recurrent") is None
+
+
+def test_summary_reports_late_means_and_the_last_batch():
+    t = Trainer(RunSpec(task="add", steps=30, batch=4, alignment_every=5, rule="eprop"))
+    records = list(t.run())
+    final = t.summary()["final"]
+    assert final["window"] == 10
+    assert final["loss"] == pytest.approx(sum(r.loss for r in records[-10:]) / 10)
+    assert final["accuracy"] == pytest.approx(sum(r.accuracy for r in records[-10:]) / 10)
+    assert final["last_loss"] == records[-1].loss and final["last_accuracy"] == records[-1].accuracy
+    assert final["loss"] != final["last_loss"]
+    measured = [r.alignment for r in records[-10:] if r.alignment]
+    assert len(measured) == 2
+    assert final["alignment"]["recurrent"] == pytest.approx(sum(a["recurrent"] for a in measured) / 2)
+    assert final["alignment"]["all"] == pytest.approx(sum(a["all"] for a in measured) / 2)
+    assert final["steps"] == 30 and final["status"] == "done"
