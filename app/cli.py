@@ -57,11 +57,12 @@ def train(
     task: Annotated[str, typer.Option(help="Task name (see `creditlab catalog`).")] = "dnms",
     arch: Annotated[str, typer.Option(help="Architecture name.")] = "rnn",
     rule: Annotated[str, typer.Option(help="Credit rule name.")] = "bptt",
-    steps: Annotated[int, typer.Option(help="Number of updates.")] = 300,
+    steps: Annotated[Optional[int], typer.Option(help="Number of updates (default: the run default, 500).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for trials, weights and the rule.")] = 0,
     batch: Annotated[Optional[int], typer.Option(help="Trials per update.")] = None,
     lr: Annotated[Optional[float], typer.Option(help="Learning rate.")] = None,
-    alignment_every: Annotated[int, typer.Option(help="Report cosine with the BPTT gradient every K updates.")] = 0,
+    alignment_every: Annotated[Optional[int], typer.Option(
+        help="Report cosine with the BPTT gradient every K updates (default 10, as on the page; 0: never).")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Any setting, e.g. task.delay=40 or optim.lr=0.01.")] = [],
     out: Annotated[Optional[Path], typer.Option(help="Write config, history and final result as JSON here.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
@@ -76,10 +77,10 @@ def train(
     from engine.spec import Incompatible, parse_spec, resolve
     from engine.training import Trainer
 
-    data: dict[str, Any] = {"task": task, "arch": arch, "rule": rule, "steps": steps, "seed": seed,
-                            "alignment_every": alignment_every}
-    if batch is not None:
-        data["batch"] = batch
+    data: dict[str, Any] = {"task": task, "arch": arch, "rule": rule, "seed": seed}
+    for key, value in (("batch", batch), ("steps", steps), ("alignment_every", alignment_every)):
+        if value is not None:  # else the RunSpec default: one set of defaults for the CLI and the page
+            data[key] = value
     extra = parse_sets(set_)
     if lr is not None:
         extra.setdefault("optim", {})["lr"] = lr
@@ -91,7 +92,7 @@ def train(
         _fail(str(err))
     except ValueError as err:  # e.g. a rule refusing a size it cannot afford
         _fail(str(err))
-    report = _Progress(steps, quiet)
+    report = _Progress(trainer.spec.steps, quiet)
     try:
         for record in trainer.run():
             report.update(record)

@@ -38,9 +38,9 @@ FLOOR_OPTIMAL = 0.25 * (_entropy(0.5) + _entropy(1.0) + _entropy(0.25) + _entrop
 
 
 class AddConfig(ConfigModel):
-    t1: int = Field(5, ge=1, le=100)
+    t1: int = Field(6, ge=1, le=100)
     """First lag in steps: the input t1 steps ago adds 0.5 to the target probability."""
-    t2: int = Field(9, ge=1, le=200)
+    t2: int = Field(10, ge=1, le=200)
     """Second lag in steps (longer than t1): the input t2 steps ago subtracts 0.25."""
     steps: int = Field(40, ge=2, le=2000)
     """Trial length in steps; only steps from t2 on are judged."""
@@ -60,6 +60,7 @@ class Add(Task):
     description = "Report a probability that depends on the coin flips t1 and t2 steps ago."
     reference = "Marschall, Cho & Savin 2020, JMLR 21:1-34"
     loss_kind = "xent"
+    network = {"alpha": 0.5}  # the lags are exact step counts: a leak of 2 steps (Marschall et al. use α ∈ {1, ½})
     config: AddConfig
 
     @property
