@@ -218,6 +218,35 @@ def bench(
     typer.echo(format_table(run_bench(**kwargs)))
 
 
+@cli.command()
+def matrix(
+    full: Annotated[bool, typer.Option(help="Full size: every rule, seeds 0–4 (CI size: the claimed rules, 2 seeds).")]
+    = False,
+    tasks: Annotated[Optional[str], typer.Option(help="Comma-separated tasks (default: all).")] = None,
+    seeds: Annotated[Optional[int], typer.Option(help="Number of seeds 0..N−1 (default: the size's).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Updates per run (default: the run default).")] = None,
+    jobs: Annotated[int, typer.Option(help="Runs in parallel, one thread each.")] = 1,
+    out: Annotated[Path, typer.Option(help="Folder for matrix.md and matrix.json.")] = Path("docs"),
+) -> None:
+    """Run every task × rule at its defaults over several seeds; write matrix.md/.json and check each task's claim."""
+    from engine.matrix import run_matrix, write
+
+    command = "creditlab matrix" + (" --full" if full else "")
+
+    def progress(run: dict[str, Any]) -> None:
+        typer.echo(f"{run['task']:<22} {run['rule']:<8} seed {run['seed']}: accuracy {_fmt(run['accuracy'])} "
+                   f"loss {_fmt(run['loss'])} ({run['ms_per_update']:.1f} ms/update)", err=True)
+
+    result = run_matrix("full" if full else "ci", tasks.split(",") if tasks else None,
+                        tuple(range(seeds)) if seeds else None, steps, jobs, progress)
+    md, js = write(result, out, command)
+    failed = [f"{t}: {c['check']}" for t, cl in result["claims"].items() for c in cl["checks"] if not c["pass"]]
+    typer.echo(f"wrote {md} and {js}; " + (f"claims that failed: {'; '.join(failed)}" if failed
+                                             else "every claimed contrast holds on every seed"))
+    if failed:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     cli()
 
