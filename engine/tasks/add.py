@@ -11,7 +11,9 @@ is itself random, the cross-entropy has floors that show what the network has le
     x_{t−t1} only       ½[H(0.375) + H(0.875)]          ≈ 0.519                      (3)
     both lags           mean over the four cases of H(p) ≈ 0.454                     (4)
 
-where H is the binary entropy in nats. Steps before t2 are not judged (mask 0).
+where H is the binary entropy in nats. Steps before t2 are not judged (mask 0). A judged step counts as right when
+the predicted probability lies within 0.125 of p_t (half the gap between two of its four values 0.25, 0.5, 0.75, 1),
+and accuracy is the share of judged steps right; the loss against the floors (2)–(4) says more than accuracy.
 """
 
 from __future__ import annotations
