@@ -33,8 +33,9 @@ class OptimConfig(ConfigModel):
     """Learning rate (step size)."""
     momentum: float = Field(0.0, ge=0.0, lt=1.0)
     """Momentum for SGD (ignored by Adam)."""
-    clip: float = Field(0.0, ge=0.0, le=1e6)
-    """Clip the gradient's overall norm to this value before each update (0: no clipping)."""
+    clip: float = Field(1.0, ge=0.0, le=1e6)
+    """Clip the gradient's overall norm to this value before each update (0: no clipping). On by default: without
+    it, Adam at lr 0.01 lets BPTT solve DNMS and then lose it again to a few large gradients."""
 
 
 class RunSpec(ConfigModel):
@@ -58,7 +59,7 @@ class RunSpec(ConfigModel):
     """Seed for trials, initial weights and the rule's own randomness: the same seed gives the same run."""
     steps: int = Field(500, ge=1, le=10_000_000)
     """Number of updates."""
-    alignment_every: int = Field(0, ge=0, le=1_000_000)
+    alignment_every: int = Field(10, ge=0, le=1_000_000)
     """Every K updates, also compute the true BPTT gradient and report the cosine with the rule's (0: never)."""
     dtype: Literal["float32", "float64"] = "float32"
     """Floating-point precision (float64 for checks)."""
@@ -85,9 +86,17 @@ def parse_spec(data: dict[str, Any]) -> RunSpec:
         raise describe_validation_error("", err, RunSpec) from None
 
 
+def network_defaults(task_cls: type, arch_cls: type) -> dict[str, Any]:
+    """The task's own defaults for network settings (``Task.network``, e.g. Add's faster leak α = 0.5) that the
+    architecture has; the spec's ``arch_config`` overrides them, and every rule of a comparison gets the same."""
+    fields = arch_cls.Config.model_fields
+    return {k: v for k, v in getattr(task_cls, "network", {}).items() if k in fields}
+
+
 def resolve(spec: RunSpec) -> Resolved:
     task_cls = TASKS.get(spec.task)
     arch_cls = ARCHS.get(spec.arch)
+    arch_data = {**network_defaults(task_cls, arch_cls), **spec.arch_config}
     rule_cls = RULES.get(spec.rule)
     if spec.arch not in rule_cls.supports:
         ok = [name for name, r in RULES if spec.arch in r.supports]
@@ -98,7 +107,7 @@ def resolve(spec: RunSpec) -> Resolved:
     return Resolved(
         spec,
         task_cls, build_config(task_cls.Config, spec.task_config, "task_config"),
-        arch_cls, build_config(arch_cls.Config, spec.arch_config, "arch_config"),
+        arch_cls, build_config(arch_cls.Config, arch_data, "arch_config"),
         rule_cls, build_config(rule_cls.Config, spec.rule_config, "rule_config"),
     )
 
@@ -113,4 +122,4 @@ def full_config(r: Resolved) -> dict[str, Any]:
 
 
 __all__ = ["Incompatible", "OptimConfig", "Resolved", "RunSpec", "SettingError", "UnknownName", "full_config",
-           "parse_spec", "resolve"]
+           "network_defaults", "parse_spec", "resolve"]

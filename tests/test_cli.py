@@ -26,7 +26,8 @@ def test_train_writes_the_run_file(tmp_path):
     data = json.loads(out.read_text())
     assert data["config"]["task"] == "add" and data["config"]["batch"] == 4
     assert data["config"]["optim"]["lr"] == 0.02
-    assert data["config"]["task_config"]["t1"] == 5  # defaults resolved
+    assert data["config"]["task_config"]["t1"] == 6  # defaults resolved
+    assert data["config"]["arch_config"]["alpha"] == 0.5  # Add's own network default (Task.network)
     assert [h["step"] for h in data["history"]] == [1, 2, 3, 4]
     assert set(data["history"][0]) >= {"step", "loss", "accuracy", "alignment", "ms"}
     assert data["history"][1]["alignment"]["all"] == pytest.approx(1.0, abs=1e-5)
@@ -52,7 +53,7 @@ def test_diverged_run_exits_nonzero_and_keeps_history(tmp_path):
     out = tmp_path / "d.json"
     res = runner.invoke(cli, ["train", "--task", "add", "--steps", "50", "--set", "arch.nonlinearity=relu",
                               "--set", "arch.gain=1.5", "--set", "arch.alpha=1", "--set", "optim.name=sgd",
-                              "--set", "optim.lr=5", "--out", str(out)])
+                              "--set", "optim.lr=5", "--set", "optim.clip=0", "--out", str(out)])
     assert res.exit_code == 1
     data = json.loads(out.read_text())
     assert data["final"]["status"] == "diverged"

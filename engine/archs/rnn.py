@@ -4,7 +4,12 @@
     h_t = (1 − α) h_{t−1} + α φ(u_t)                                        (2)
     y_t = W_out h_t + b_out                                                 (3)
 
-with α = dt/τ. W_rec is multiplied by a fixed 0/1 mask when ``density`` < 1 (absent synapses stay absent). With
+with α = dt/τ and the initial state
+
+    h_0 = h0 · 1   (every unit starts at the same rate ``h0``; 0 by default, Murray 2019 uses 0.1)   (0)
+
+a setting of the network, not of a rule, so every rule of a comparison starts from the same h_0. With h_0 = 0 and
+zero input the first steps have pre_t = 0 for W_rec, so an eligibility trace of W_rec starts at exactly zero. W_rec is multiplied by a fixed 0/1 mask when ``density`` < 1 (absent synapses stay absent). With
 ``gain`` g, W_rec starts with entries of variance g²/(n·density), so its spectral radius is about g: a random fixed
 reservoir is one rule away (``readout``), and g > 1 gives chaotic spontaneous activity.
 
@@ -42,8 +47,9 @@ _PHI = {
 class RNNConfig(ConfigModel):
     hidden: int = Field(32, ge=2, le=1024)
     """Number of recurrent units n."""
-    alpha: float = Field(0.5, gt=0.0, le=1.0)
-    """Leak α = dt/τ: 1 updates fully each step, small values integrate slowly (longer memory)."""
+    alpha: float = Field(0.1, gt=0.0, le=1.0)
+    """Leak α = dt/τ: 1 updates fully each step, small values integrate slowly (longer memory). 0.1 is Murray's
+    τ = 10 steps; a task may choose its own default (Add: 0.5)."""
     nonlinearity: Literal["tanh", "relu", "softplus"] = "tanh"
     """Rate function φ of Eq. (2)."""
     gain: float = Field(1.0, ge=0.0, le=5.0)
@@ -54,6 +60,8 @@ class RNNConfig(ConfigModel):
     """Fraction of recurrent synapses that exist; the rest stay zero for the whole run."""
     input_scale: float = Field(1.0, ge=0.0, le=10.0)
     """Scale of the initial input weights (entries of variance scale²/inputs)."""
+    h0: float = Field(0.0, ge=-1.0, le=1.0)
+    """Initial rate h_0 of every unit at the start of each trial (Eq. 0); Murray 2019 starts at 0.1."""
 
 
 @ARCHS.register("rnn")
@@ -90,8 +98,9 @@ class RNN(Architecture):
     def alpha(self) -> float:
         return self.config.alpha
 
-    def init_state(self, batch: int) -> RNNState:
-        return RNNState(torch.zeros(batch, self.n_units, dtype=self.W_rec.dtype, device=self.W_rec.device))
+    def init_state(self, batch: int) -> RNNState:  # Eq. (0)
+        return RNNState(torch.full((batch, self.n_units), self.config.h0, dtype=self.W_rec.dtype,
+                                   device=self.W_rec.device))
 
     def preactivation(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:  # Eq. (1)
         return h_prev @ (self.W_rec * self.rec_mask).T + x_t @ self.W_in.T + self.b

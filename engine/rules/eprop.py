@@ -42,5 +42,6 @@ class EpropConfig(TraceConfig):
 @RULES.register("eprop")
 class Eprop(EligibilityRule):
     Config = EpropConfig
-    description = "e-prop: eligibility traces at each synapse times an output error broadcast to the units."
+    description = ("e-prop: eligibility traces at each synapse times an output error broadcast to the units "
+                   "(for leaky rate units, e-prop with random feedback is the same algorithm as RFLO).")
     reference = "Bellec et al. 2020, Nat Commun 11:3625"

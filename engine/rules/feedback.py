@@ -8,8 +8,11 @@ current output error concerns it. They broadcast the error ε_t = ∂L/∂y_t [B
 Three choices of B (Bellec et al. 2020, Nat Commun 11:3625, "symmetric", "random" and "adaptive" e-prop):
 
 * ``symmetric``  B = W_outᵀ, read afresh every time (the unit's true direct effect on the output);           (2)
-* ``random``     B drawn once from N(0, 1/n) and never changed — the scale of W_out at initialisation, as in
-                 e-prop's pattern-generation tutorial (Murray 2019 uses a fixed random B too);                (3)
+* ``random``     B drawn once and never changed, with entries of variance 1/n for e-prop — the scale of W_out at
+                 initialisation, as in e-prop's pattern-generation tutorial — and 1/O for RFLO, the scale of
+                 Murray 2019 (B ~ N(0, 1/n_out)); ``scale`` says which:                                      (3)
+
+                     B_jk ~ N(0, 1/n)  (scale="hidden"),       B_jk ~ N(0, 1/O)  (scale="outputs")
 * ``adaptive``   B starts random; after every update it receives the step W_out just took, transposed, and both
                  decay by a factor (1 − λ):
 
@@ -38,12 +41,14 @@ from engine.archs.base import Architecture
 from engine.metrics import cosine
 
 FeedbackKind = Literal["symmetric", "random", "adaptive"]
+FeedbackScale = Literal["hidden", "outputs"]
 
 
 class Feedback:
     """The feedback matrix of one rule. ``signal`` is Eq. (1); ``before_update`` / ``after_update`` run Eq. (4)."""
 
-    def __init__(self, kind: FeedbackKind, arch: Architecture, generator: torch.Generator, decay: float = 0.0):
+    def __init__(self, kind: FeedbackKind, arch: Architecture, generator: torch.Generator, decay: float = 0.0,
+                 scale: FeedbackScale = "hidden"):
         self.kind = kind
         self.arch = arch
         self.decay = decay
@@ -52,7 +57,8 @@ class Feedback:
         if kind != "symmetric":  # Eq. (3), also the start of Eq. (4)
             W_out = arch.W_out
             n, O = W_out.shape[1], W_out.shape[0]
-            draw = torch.randn(n, O, generator=generator, dtype=torch.float64) / n ** 0.5
+            fan = n if scale == "hidden" else O  # Eq. (3)
+            draw = torch.randn(n, O, generator=generator, dtype=torch.float64) / fan ** 0.5
             self.B = draw.to(dtype=W_out.dtype, device=W_out.device)
 
     def matrix(self) -> torch.Tensor:

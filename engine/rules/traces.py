@@ -47,7 +47,7 @@ stepwise, F + 6·T·B·n·m (Eqs. 1–2: a few passes over the [B, n, m] trace p
 
 from __future__ import annotations
 
-from typing import Iterator, Literal, NamedTuple
+from typing import ClassVar, Iterator, Literal, NamedTuple
 
 import torch
 from pydantic import Field
@@ -55,7 +55,7 @@ from pydantic import Field
 from engine.archs.rnn import RNN
 from engine.config import ConfigModel
 from engine.rules.base import CreditRule, Pass
-from engine.rules.feedback import Feedback
+from engine.rules.feedback import Feedback, FeedbackScale
 from engine.tasks.base import Task
 from engine.trial import Trial
 
@@ -99,12 +99,15 @@ class EligibilityRule(CreditRule):
         "instead of W_outᵀ."
     )
     online = True
+    #: Variance of a random feedback matrix: 1/n ("hidden") or 1/n_out ("outputs"), feedback Eq. (3).
+    feedback_scale: ClassVar[FeedbackScale] = "hidden"
     config: TraceConfig
     arch: RNN
 
     def __init__(self, config: TraceConfig, arch: RNN, generator: torch.Generator):
         super().__init__(config, arch, generator)
-        self.feedback = Feedback(config.feedback, arch, generator, getattr(config, "feedback_decay", 0.0))
+        self.feedback = Feedback(config.feedback, arch, generator, getattr(config, "feedback_decay", 0.0),
+                                 self.feedback_scale)
         groups = arch.presynaptic(torch.zeros(1, arch.n_inputs), torch.zeros(1, arch.n_units))
         self.groups = {name: pre.shape[-1] for name, pre in groups.items()}
         # Shown synapses: the strongest initial recurrent weight of each of the SHOWN units with the strongest ones.

@@ -11,7 +11,9 @@ is itself random, the cross-entropy has floors that show what the network has le
     x_{t−t1} only       ½[H(0.375) + H(0.875)]          ≈ 0.519                      (3)
     both lags           mean over the four cases of H(p) ≈ 0.454                     (4)
 
-where H is the binary entropy in nats. Steps before t2 are not judged (mask 0).
+where H is the binary entropy in nats. Steps before t2 are not judged (mask 0). A judged step counts as right when
+the predicted probability lies within 0.125 of p_t (half the gap between two of its four values 0.25, 0.5, 0.75, 1),
+and accuracy is the share of judged steps right; the loss against the floors (2)–(4) says more than accuracy.
 """
 
 from __future__ import annotations
@@ -38,9 +40,9 @@ FLOOR_OPTIMAL = 0.25 * (_entropy(0.5) + _entropy(1.0) + _entropy(0.25) + _entrop
 
 
 class AddConfig(ConfigModel):
-    t1: int = Field(5, ge=1, le=100)
+    t1: int = Field(6, ge=1, le=100)
     """First lag in steps: the input t1 steps ago adds 0.5 to the target probability."""
-    t2: int = Field(9, ge=1, le=200)
+    t2: int = Field(10, ge=1, le=200)
     """Second lag in steps (longer than t1): the input t2 steps ago subtracts 0.25."""
     steps: int = Field(40, ge=2, le=2000)
     """Trial length in steps; only steps from t2 on are judged."""
@@ -60,6 +62,7 @@ class Add(Task):
     description = "Report a probability that depends on the coin flips t1 and t2 steps ago."
     reference = "Marschall, Cho & Savin 2020, JMLR 21:1-34"
     loss_kind = "xent"
+    network = {"alpha": 0.5}  # the lags are exact step counts: a leak of 2 steps (Marschall et al. use α ∈ {1, ½})
     config: AddConfig
 
     @property

@@ -1,7 +1,7 @@
 """Task: a generator of trials, a loss and an accuracy.
 
 A task declares a ``Config`` (a :class:`~engine.config.ConfigModel`, one docstring per field), class-level
-metadata (``description`` in one line, ``reference``), and:
+metadata (``description`` in one line, ``reference``, ``network``: its own defaults for network settings), and:
 
 * ``n_inputs`` / ``n_outputs`` for its configuration,
 * ``sample(batch, generator) -> Trial``, drawing every random number from the given ``torch.Generator``,
@@ -16,7 +16,7 @@ metadata (``description`` in one line, ``reference``), and:
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +33,8 @@ class Task:
     description: ClassVar[str] = ""
     reference: ClassVar[str] = ""
     loss_kind: ClassVar[Literal["mse", "xent"]] = "mse"
+    #: The task's defaults for network settings (e.g. ``{"alpha": 0.5}``), used where the run does not set them.
+    network: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, config: ConfigModel):
         self.config = config

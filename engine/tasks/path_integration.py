@@ -5,10 +5,13 @@ step of the moving period. The network sees v_t and must report the position
 
     p_t = Σ_{s ≤ t} v_s                                                                  (1)
 
-under mean squared error. With ``report="continuous"`` it is judged at every step. With ``report="end"`` the agent
+under mean squared error. The default (a plane, 50 steps, judged at every step) needs the sum kept over many
+steps: a fixed random network's leak forgets old velocities within about 1/α steps, so readout-only explains about
+half the variance while rules that train the recurrent weights build an integrator. With ``report="continuous"`` it is judged at every step. With ``report="end"`` the agent
 stops for the last ``report_steps`` (v = 0 there, so p stays put) and only those steps are judged. A last input
 channel is 1 exactly where the network is judged. Accuracy is the variance explained R² (clipped to [0, 1]) of
-:func:`engine.tasks.base.explained_variance`.
+:func:`engine.tasks.base.explained_variance`. "Right" is graded, not counted: R² = 0.9 means the reported
+position's RMS error is √0.1 ≈ 0.32 of the spread of the true positions; reporting the origin throughout scores 0.
 """
 
 from __future__ import annotations
@@ -26,13 +29,13 @@ from engine.trial import Period, Trial
 
 
 class PathConfig(ConfigModel):
-    dims: int = Field(1, ge=1, le=3)
+    dims: int = Field(2, ge=1, le=3)
     """Dimensions of the space (1: a line, 2: a plane, 3: a volume); one velocity input and one output each."""
-    steps: int = Field(20, ge=2, le=2000)
+    steps: int = Field(50, ge=2, le=2000)
     """Trial length in steps, the report period included."""
     speed: float = Field(0.3, gt=0.0, le=10.0)
     """Standard deviation of each velocity component per step."""
-    report: Literal["end", "continuous"] = "end"
+    report: Literal["end", "continuous"] = "continuous"
     """When the position is judged: only after the agent stops (end), or at every step (continuous)."""
     report_steps: int = Field(3, ge=1, le=500)
     """Length of the final still period that is judged when report is end (ignored for continuous)."""

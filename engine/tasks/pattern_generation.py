@@ -11,12 +11,17 @@ every trial. The network must make time itself, so it gets an input that marks i
 
 * ``clock``: ``channels`` one-hot channels, channel i on during the i-th of ``channels`` equal slices of the trial;
 * ``frozen_noise``: ``channels`` channels of N(0, 1) noise drawn once from ``input_seed`` (the same every trial);
-* ``none``: one silent channel (Murray's zero input; our rnn starts at h = 0, so only its bias can set it going).
+* ``none`` (the default): one silent channel (Murray's zero input). The rnn starts at h_0 = ``h0`` (0 by default),
+  so only learned biases and recurrent weights can set it going and shape the pattern; a fixed random network sees
+  nothing but the noise below and its readout can only learn a constant (R² ≈ 0).
 
 Independent N(0, ``noise``²) noise is added to the inputs on every trial. Loss: mean squared error at every step.
 Accuracy is the variance explained on the judged steps (m = mask, ȳ* the mean judged target), clipped to [0, 1]:
 
     R² = 1 − Σ m (y − y*)² / Σ m (y* − ȳ*)²                                              (2)
+
+"Right" is graded, not counted: R² = 0.9 means the output's RMS error is √0.1 ≈ 0.32 of the target's standard
+deviation, R² = 0.99 means 0.1 of it; a silent (or constant) output scores 0.
 """
 
 from __future__ import annotations
@@ -42,8 +47,9 @@ class PatternConfig(ConfigModel):
     """Fixed: amplitudes 1, ½, ¼, … and zero phases (Murray's target). Random: drawn once from target_seed."""
     target_seed: int = Field(0, ge=0, le=2**31 - 1)
     """Seed of the random amplitudes and phases (ignored when amplitudes are fixed)."""
-    input: Literal["clock", "frozen_noise", "none"] = "clock"
-    """What marks time for the network: a one-hot clock, frozen noise, or nothing."""
+    input: Literal["clock", "frozen_noise", "none"] = "none"
+    """What marks time for the network: nothing (Murray's zero input: the recurrent weights must make the pattern,
+    so a fixed random network cannot), a one-hot clock, or frozen noise (both let a fixed network's readout do it)."""
     channels: int = Field(10, ge=1, le=200)
     """Number of input channels for the clock or the frozen noise (ignored for none)."""
     input_seed: int = Field(0, ge=0, le=2**31 - 1)

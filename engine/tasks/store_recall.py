@@ -9,7 +9,8 @@ the recall cue is on for ``recall_steps`` and the network must output the stored
 under mean squared error judged on those steps only (mask 1 there, so the mask differs between trials). With
 ``distractors`` the value channel shows a fresh U(−1, 1) value at every other step too, and only the cue says which
 one to keep. Trials are padded to the longest delay; ``periods`` describe trial 0. A recall counts as right when the
-mean output over the recall steps lies within ``tolerance`` of v_b.
+mean output over the recall steps lies within ``tolerance`` of v_b (default 0.1, a twentieth of the values' range),
+and accuracy is the share of trials recalled right; answering 0 every time is right on 10 % of trials.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ TINY = {"task": "add", "task_config": {"t1": 2, "t2": 3, "steps": 8}, "arch": "r
 
 #: Diverges on its second update (ReLU, large gain, SGD with lr 10 and momentum).
 DIVERGING = {**TINY, "arch_config": {"hidden": 8, "gain": 5.0, "nonlinearity": "relu"},
-             "task_config": {}, "optim": {"name": "sgd", "lr": 10.0, "momentum": 0.9}}
+             "task_config": {}, "optim": {"name": "sgd", "lr": 10.0, "momentum": 0.9, "clip": 0.0}}
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:

@@ -22,7 +22,8 @@ TAIL = 20
 
 
 def losses(rule: str, steps: int, dtype: str = "float32", batch: int = 16) -> list[float]:
-    spec = RunSpec(task="add", rule=rule, task_config={"steps": 30}, arch_config={"hidden": 16}, batch=batch,
+    spec = RunSpec(task="add", rule=rule, task_config={"steps": 30, "t1": 5, "t2": 9},
+                   arch_config={"hidden": 16, "alpha": 0.5}, batch=batch,
                    steps=steps, seed=0, dtype=dtype, optim={"lr": 0.03})
     trainer = Trainer(spec)
     history = [r.loss for r in trainer.run()]

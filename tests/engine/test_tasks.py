@@ -186,7 +186,7 @@ BAD = [
     ("evidence_accumulation", {"noise": 0.5, "cue_rate": 0.4}, ("noise", "cue_rate")),
     ("pattern_generation", {"sines": 4, "steps": 20}, ("steps", "sines")),
     ("pattern_generation", {"input": "clock", "channels": 30, "steps": 20}, ("channels", "steps")),
-    ("path_integration", {"steps": 10, "report_steps": 10}, ("report_steps", "steps")),
+    ("path_integration", {"report": "end", "steps": 10, "report_steps": 10}, ("report_steps", "steps")),
     ("store_recall", {"min_delay": 8, "max_delay": 3}, ("min_delay", "max_delay")),
 ]
 
@@ -313,7 +313,7 @@ def test_pattern_random_target_is_fixed_by_its_seed():
 
 
 def test_pattern_inputs():
-    clock = make("pattern_generation", steps=40, channels=8, noise=0.0).sample(3, gen(0)).inputs
+    clock = make("pattern_generation", input="clock", steps=40, channels=8, noise=0.0).sample(3, gen(0)).inputs
     assert torch.equal(clock.sum(-1), torch.ones(40, 3))
     assert torch.equal(clock[:, 0].argmax(-1), torch.arange(40) // 5)
     frozen = lambda seed, g: make("pattern_generation", input="frozen_noise", input_seed=seed,  # noqa: E731
@@ -348,7 +348,7 @@ def test_path_target_is_the_running_sum_of_velocity(dims):
 
 
 def test_path_end_report_judges_only_the_still_end():
-    trial = make("path_integration", dims=2, steps=12, report_steps=3).sample(20, gen(1))
+    trial = make("path_integration", dims=2, steps=12, report="end", report_steps=3).sample(20, gen(1))
     assert (trial.inputs[9:, :, :2] == 0).all() and (trial.inputs[:9, :, :2] != 0).any()
     assert (trial.mask[:9] == 0).all() and (trial.mask[9:] == 1).all()
     assert torch.equal(trial.inputs[..., 2], trial.mask)
