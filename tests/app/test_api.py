@@ -7,7 +7,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from apputil import TINY, control, new_run, ready_run, run_info, wait_for
+from apputil import AUTH, TINY, control, new_run, ready_run, run_info, wait_for
 from engine.archs import ARCHS
 from engine.rules import RULES
 from engine.rules.base import CreditRule
@@ -52,7 +52,7 @@ def test_create_list_get(client: TestClient) -> None:
     info = new_run(client)
     assert info["status"] == "queued" and info["step"] == 0
     assert info["spec"]["task_config"]["t1"] == 2 and "alpha" in info["spec"]["arch_config"]  # defaults filled in
-    assert info["id"] in [r["id"] for r in client.get("/api/runs").json()]
+    assert info["id"] in [r["id"] for r in client.get("/api/runs", headers=AUTH).json()]
     detail = run_info(client, info["id"])
     assert detail["history"] == [] and detail["lr"] == info["spec"]["optim"]["lr"]
 
@@ -96,7 +96,7 @@ def test_unknown_run_is_404(client: TestClient) -> None:
 
 def test_bad_control_is_422(client: TestClient) -> None:
     run = new_run(client)
-    assert client.post(f"/api/runs/{run['id']}/control", json={"action": "jump"}).status_code == 422
+    assert client.post(f"/api/runs/{run['id']}/control", json={"action": "jump"}, headers=AUTH).status_code == 422
     assert control(client, run["id"], "lr", 0).status_code == 422
     assert control(client, run["id"], "speed", -1).status_code == 422
 
