@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.routing import BaseRoute, Match
+from starlette.routing import Match
 
 from app.bodies import BodyGuard
 from app.routes import api, pages, ws
@@ -59,14 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
     """405 whose ``Allow`` lists every method the path accepts (Starlette names only the first matching route's)."""
-    allowed: set[str] = set(getattr(exc, "headers", None) and exc.headers.get("Allow", "").split(", ") or ())
-    for route in request.app.routes:  # FastAPI's APIRoute is no starlette Route: ask any route for its methods
-        methods = getattr(route, "methods", None)
-        if isinstance(route, BaseRoute) and methods and route.matches(request.scope)[0] != Match.NONE:
-            allowed |= set(methods)
-    allowed.discard("")
+    allowed = {method for method in _METHODS for route in request.app.routes  # routers nest: ask each route
+               if route.matches({**request.scope, "method": method})[0] == Match.FULL}
     return JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": ", ".join(sorted(allowed))})
 
 

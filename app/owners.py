@@ -56,7 +56,11 @@ def bearer_token(authorization: str | None) -> str | None:
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
-_bearer = HTTPBearer(auto_error=False, description="An owner token, as returned by POST /api/runs.")
+_bearer = HTTPBearer(auto_error=False, scheme_name="OwnerToken",
+                     description="An owner token, as returned by POST /api/runs.")
+
+#: ``openapi_extra`` of a route where the token is optional (OpenAPI: an empty requirement satisfies it).
+OPTIONAL_TOKEN = {"security": [{}]}
 
 
 def presented_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str | None:

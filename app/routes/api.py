@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.deps import ManagerDep
-from app.owners import TokenDep, digest, mint, require_owner
+from app.owners import OPTIONAL_TOKEN, TokenDep, digest, mint, require_owner
 from app.protocol import Control, RunDetail, RunInfo, dumps
 from app.runs.manager import Conflict, Run, RunManager
 from engine.archs import ARCHS
@@ -141,7 +141,7 @@ def preview(request: PreviewRequest) -> Preview:
 
 
 @router.post("/runs", status_code=status.HTTP_201_CREATED, response_model=CreatedRun,
-             responses={**BAD_JSON, **NOT_A_TOKEN, **TOO_LARGE, **BUSY})
+             responses={**BAD_JSON, **NOT_A_TOKEN, **TOO_LARGE, **BUSY}, openapi_extra=OPTIONAL_TOKEN)
 async def create_run(spec: RunSpec, request: Request, manager: ManagerDep, token: TokenDep) -> CreatedRun:
     """Create a run from a spec. It starts ``queued`` and becomes ``paused`` (step 0) once its worker is ready.
 
@@ -164,7 +164,7 @@ async def create_run(spec: RunSpec, request: Request, manager: ManagerDep, token
     return CreatedRun(**run.info().model_dump(), owner_token=token)
 
 
-@router.get("/runs", response_model=list[RunInfo], responses=NOT_A_TOKEN)
+@router.get("/runs", response_model=list[RunInfo], responses=NOT_A_TOKEN, openapi_extra=OPTIONAL_TOKEN)
 async def list_runs(manager: ManagerDep, token: TokenDep) -> list[RunInfo]:
     """The runs of the owner whose token is presented (``Authorization: Bearer``), oldest first, without
     histories; none without a token."""
