@@ -15,8 +15,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
+from app.bodies import BodyGuard
 from app.routes import api, pages, ws
 from app.runs.manager import RunManager
 from app.settings import Settings
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Credit Lab", version="0.1.0", lifespan=lifespan,
                   description="Watch recurrent networks learn; see docs/protocol.md for the wire protocol.")
     app.state.settings = settings
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)  # 413 / non-finite numbers, before parsing
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -57,12 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
     """405 whose ``Allow`` lists every method the path accepts (Starlette names only the first matching route's)."""
-    allowed: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
-            allowed |= route.methods
+    allowed = {method for method in _METHODS for route in request.app.routes  # routers nest: ask each route
+               if route.matches({**request.scope, "method": method})[0] == Match.FULL}
     return JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": ", ".join(sorted(allowed))})
 
 

@@ -1,8 +1,9 @@
 """Every message that crosses the wire, both ways (docs/protocol.md is the prose version of this file).
 
 Client → server: a :data:`Control` (HTTP body of ``POST /api/runs/{id}/control``, or over the websocket wrapped
-as ``{"type": "control", ...}``) and ``{"type": "ack"}``. Server → client: :class:`Hello`, :class:`StatusMessage`,
-:class:`MetricsMessage`, :class:`ErrorMessage` as JSON text, and snapshot frames as binary
+as ``{"type": "control", ...}``), ``{"type": "auth", "token": ...}`` and ``{"type": "ack"}``. Server → client:
+:class:`Hello`, :class:`StatusMessage`, :class:`MetricsMessage`, :class:`ErrorMessage`, :class:`AuthReply` as JSON
+text, and snapshot frames as binary
 (:func:`encode_snapshot` / :func:`decode_snapshot`).
 
 JSON goes through orjson, which writes NaN and ±inf as ``null``; records are also cleaned of non-finite numbers
@@ -72,16 +73,26 @@ CONTROL = TypeAdapter(Control)
 
 # --- client → server over the websocket ----------------------------------------------------------------------------
 class ControlMessage(_Strict):
-    """``{"type": "control", "action": ..., ...}``: a Control with a ``type`` tag."""
+    """``{"type": "control", "action": ..., ..., "token"?: ...}``: a Control with a ``type`` tag and, optionally,
+    the owner's token (otherwise the connection's ``auth`` counts)."""
     type: Literal["control"]
     control: Control
+    token: str | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _nest(cls, data: Any) -> Any:
         if isinstance(data, dict) and "control" not in data:
-            return {"type": data.get("type"), "control": {k: v for k, v in data.items() if k != "type"}}
+            nested = {k: v for k, v in data.items() if k not in ("type", "token")}
+            return {"type": data.get("type"), "control": nested,
+                    **({"token": data["token"]} if "token" in data else {})}
         return data
+
+
+class AuthMessage(_Strict):
+    """``{"type": "auth", "token": ...}``: present the owner's token once for this connection."""
+    type: Literal["auth"]
+    token: str
 
 
 class AckMessage(_Strict):
@@ -89,7 +100,7 @@ class AckMessage(_Strict):
     type: Literal["ack"]
 
 
-ClientMessage = Annotated[Union[ControlMessage, AckMessage], Field(discriminator="type")]
+ClientMessage = Annotated[Union[ControlMessage, AuthMessage, AckMessage], Field(discriminator="type")]
 CLIENT_MESSAGE = TypeAdapter(ClientMessage)
 
 
@@ -155,9 +166,19 @@ class MetricsMessage(BaseModel):
 class ErrorMessage(BaseModel):
     type: Literal["error"] = "error"
     message: str
+    code: str | None = None
+    """``"forbidden"``: a control without the owner's token; ``"conflict"``: a control that does not fit the
+    run's state; null otherwise."""
 
 
-ServerMessage = Annotated[Union[Hello, StatusMessage, MetricsMessage, ErrorMessage], Field(discriminator="type")]
+class AuthReply(BaseModel):
+    """The answer to an ``auth`` message: whether the token is the run owner's."""
+    type: Literal["auth"] = "auth"
+    owner: bool
+
+
+ServerMessage = Annotated[Union[Hello, StatusMessage, MetricsMessage, ErrorMessage, AuthReply],
+                          Field(discriminator="type")]
 SERVER_MESSAGE = TypeAdapter(ServerMessage)
 
 

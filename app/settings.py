@@ -9,10 +9,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_start_method() -> str:
@@ -64,8 +64,20 @@ class Settings(BaseSettings):
     """How long a stopping worker may take to exit before it is killed."""
     plugins: list[str] = []
     """Extra modules to import in the server and in every worker, e.g. to register third-party tasks or rules."""
+    allowed_origins: Annotated[list[str], NoDecode] = []
+    """Web pages (``scheme://host[:port]``, comma-separated) that may open websockets besides the server's own
+    host, e.g. ``https://lab.example.org``. Handshakes from any other page are refused (HTTP 403)."""
+    max_body_bytes: int = Field(1 << 20, ge=1024)
+    """Largest request body accepted, in bytes; larger ones get 413 before they are read in full."""
     log_level: str = "info"
     """Log level of the server (debug, info, warning, error)."""
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):  # from the environment: comma-separated
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -2,21 +2,31 @@
 
 Writes never happen on the event loop: callers enqueue them (:meth:`Store.save_run`, :meth:`add_records`, ...)
 and one writer thread applies everything waiting in a single transaction, so a run that streams 100 records a
-second costs a handful of small commits. Reads happen once, at startup (:meth:`load`).
+second costs a handful of small commits. If that transaction fails, each operation is retried alone, so one bad
+write loses only itself; what still fails is counted in :attr:`Store.failures` (and logged), for ``/api/health``.
+Reads happen once, at startup (:meth:`load`), and for checkpoints (:meth:`load_checkpoint`).
+
+The schema is versioned and upgraded in place when the store opens (:mod:`app.migrations`); the models below are
+the latest version.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Float, Integer, String, Text, create_engine, delete, event, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import (Float, Integer, LargeBinary, String, Text, create_engine, delete, event, insert, select,
+                        update)
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app import migrations
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +45,8 @@ class RunRow(Base):
     cost: Mapped[str | None] = mapped_column(Text, nullable=True)
     created: Mapped[float] = mapped_column(Float)
     updated: Mapped[float] = mapped_column(Float)
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """SHA-256 (hex) of the owner's token; null for runs made before owners existed (watch-only)."""
 
 
 class RecordRow(Base):
@@ -43,6 +55,14 @@ class RecordRow(Base):
     run_id: Mapped[str] = mapped_column(String(32), index=True)
     step: Mapped[int] = mapped_column(Integer)
     data: Mapped[str] = mapped_column(Text)
+
+
+class CheckpointRow(Base):
+    __tablename__ = "checkpoints"
+    run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created: Mapped[float] = mapped_column(Float)
 
 
 @dataclass
@@ -56,6 +76,7 @@ class StoredRun:
     created: float
     updated: float
     history: list[dict[str, Any]] = field(default_factory=list)
+    owner: str | None = None
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -79,7 +100,11 @@ class Store:
         self.engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             _sqlite_pragmas(self.engine)
-        Base.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            migrations.upgrade(conn)
+        self.failures = 0
+        """Operations that could not be written (each also logged); ``last_error`` says why the latest failed."""
+        self.last_error: str | None = None
         self._ops: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write_loop, name="creditlab-store", daemon=True)
         self._thread.start()
@@ -88,7 +113,7 @@ class Store:
     def load(self) -> list[StoredRun]:
         with self.engine.connect() as conn:
             runs = {r.id: StoredRun(r.id, orjson.loads(r.spec), r.status, r.speed, r.message,
-                                    orjson.loads(r.cost) if r.cost else None, r.created, r.updated)
+                                    orjson.loads(r.cost) if r.cost else None, r.created, r.updated, owner=r.owner)
                     for r in conn.execute(select(RunRow.__table__).order_by(RunRow.created))}
             rows = conn.execute(select(RecordRow.run_id, RecordRow.data)
                                 .order_by(RecordRow.run_id, RecordRow.step, RecordRow.id))
@@ -103,7 +128,7 @@ class Store:
         self._ops.put(("save", {
             "id": run.id, "spec": orjson.dumps(run.spec).decode(), "status": run.status, "speed": run.speed,
             "message": run.message, "cost": orjson.dumps(run.cost).decode() if run.cost is not None else None,
-            "created": run.created, "updated": run.updated,
+            "created": run.created, "updated": run.updated, "owner": run.owner,
         }))
 
     def add_records(self, run_id: str, records: list[dict[str, Any]]) -> None:
@@ -115,6 +140,22 @@ class Store:
 
     def delete_run(self, run_id: str) -> None:
         self._ops.put(("delete", run_id))
+
+    def save_checkpoint(self, run_id: str, step: int, data: bytes) -> None:
+        """Keep ``data`` (a training state after ``step`` updates) as the run's one checkpoint."""
+        self._ops.put(("checkpoint", {"run_id": run_id, "step": step, "data": data, "created": time.time()}))
+
+    def load_checkpoint(self, run_id: str) -> tuple[int, bytes] | None:
+        """The run's checkpoint as ``(step, data)``, or None. Blocks until earlier writes are done: call it off
+        the event loop."""
+        self.flush()
+        with self.engine.connect() as conn:
+            row = conn.execute(select(CheckpointRow.step, CheckpointRow.data)
+                               .where(CheckpointRow.run_id == run_id)).first()
+        return None if row is None else (row.step, bytes(row.data))
+
+    def delete_checkpoint(self, run_id: str) -> None:
+        self._ops.put(("uncheckpoint", run_id))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Block until everything enqueued so far is written (tests, shutdown)."""
@@ -137,29 +178,55 @@ class Store:
                     break
             stop = any(op is _STOP for op in batch)
             ops = [op for op in batch if op is not _STOP]
-            try:
-                self._apply([op for op in ops if op[0] != "flush"])
-            except Exception:  # noqa: BLE001 - a failed write must not end the writer
-                log.exception("database write failed; %d operations lost", len(ops))
+            self._write([op for op in ops if op[0] != "flush"])
             for kind, arg in ops:
                 if kind == "flush":
                     arg.set()
             if stop:
                 return
 
-    def _apply(self, ops: list[Any]) -> None:
-        with self.engine.begin() as conn:
-            for kind, arg in ops:
-                if kind == "save":
-                    exists = conn.execute(select(RunRow.id).where(RunRow.id == arg["id"])).first()
-                    if exists:
-                        conn.execute(RunRow.__table__.update().where(RunRow.id == arg["id"]).values(**arg))
-                    else:
-                        conn.execute(insert(RunRow.__table__).values(**arg))
-                elif kind == "records" and arg:
-                    conn.execute(insert(RecordRow.__table__), arg)
-                elif kind == "clear":
-                    conn.execute(delete(RecordRow.__table__).where(RecordRow.run_id == arg))
-                elif kind == "delete":
-                    conn.execute(delete(RecordRow.__table__).where(RecordRow.run_id == arg))
-                    conn.execute(delete(RunRow.__table__).where(RunRow.id == arg))
+    def _write(self, ops: list[Any]) -> None:
+        """All of ``ops`` in one transaction; if that fails, each alone, counting and logging the ones that fail."""
+        try:
+            with self.engine.begin() as conn:
+                for op in ops:
+                    _apply(conn, op)
+            return
+        except Exception:  # noqa: BLE001 - a failed write must not end the writer
+            if len(ops) == 1:
+                self._failed(ops[0])
+                return
+        for op in ops:
+            try:
+                with self.engine.begin() as conn:
+                    _apply(conn, op)
+            except Exception:  # noqa: BLE001
+                self._failed(op)
+
+    def _failed(self, op: Any) -> None:
+        self.failures += 1
+        log.exception("database write failed (%s); it is lost", op[0])
+        self.last_error = f"{op[0]}: {sys.exc_info()[1]!r}"[:500]
+
+
+def _apply(conn: Connection, op: tuple[str, Any]) -> None:
+    kind, arg = op
+    if kind == "save":
+        exists = conn.execute(select(RunRow.id).where(RunRow.id == arg["id"])).first()
+        if exists:
+            conn.execute(update(RunRow.__table__).where(RunRow.id == arg["id"]).values(**arg))
+        else:
+            conn.execute(insert(RunRow.__table__).values(**arg))
+    elif kind == "records" and arg:
+        conn.execute(insert(RecordRow.__table__), arg)
+    elif kind == "clear":
+        conn.execute(delete(RecordRow.__table__).where(RecordRow.run_id == arg))
+    elif kind == "delete":
+        conn.execute(delete(RecordRow.__table__).where(RecordRow.run_id == arg))
+        conn.execute(delete(CheckpointRow.__table__).where(CheckpointRow.run_id == arg))
+        conn.execute(delete(RunRow.__table__).where(RunRow.id == arg))
+    elif kind == "checkpoint":
+        conn.execute(delete(CheckpointRow.__table__).where(CheckpointRow.run_id == arg["run_id"]))
+        conn.execute(insert(CheckpointRow.__table__).values(**arg))
+    elif kind == "uncheckpoint":
+        conn.execute(delete(CheckpointRow.__table__).where(CheckpointRow.run_id == arg))

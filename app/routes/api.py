@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
+import orjson
 from fastapi import APIRouter, Body, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.deps import ManagerDep
+from app.owners import OPTIONAL_TOKEN, TokenDep, digest, mint, require_owner
 from app.protocol import Control, RunDetail, RunInfo, dumps
 from app.runs.manager import Conflict, Run, RunManager
+from engine.archs import ARCHS
 from engine.catalog import catalog
-from engine.config import SettingError, build_config, describe_validation_error
+from engine.config import ConfigModel, SettingError, build_config, describe_validation_error
 from engine.registry import UnknownName
+from engine.rules import RULES
 from engine.spec import Incompatible, RunSpec
 from engine.tasks import TASKS
 from engine.training import example_trial
@@ -51,9 +55,33 @@ class Preview(BaseModel):
     steps: int
 
 
-BAD_JSON = {400: {"model": ErrorDetail, "description": "The body is not JSON."}}
-NOT_FOUND = {404: {"model": ErrorDetail, "description": "No run has this id."}}
-CONFLICT = {409: {"model": ErrorDetail, "description": "The control does not fit the run's state."}}
+class CreatedRun(RunInfo):
+    owner_token: str
+    """The owner's token: needed for every control of this run. Shown only here, once; keep it."""
+
+
+class StoreHealth(BaseModel):
+    failed_writes: int
+    """Database writes that failed since the server started (each is also logged): runs or records lost."""
+    last_error: str | None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: StoreHealth
+
+
+def _error(code: int, text: str) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorDetail, "description": text}}
+
+
+BAD_JSON = _error(400, "The body is not JSON.")
+NOT_FOUND = _error(404, "No run has this id.")
+CONFLICT = _error(409, "The control does not fit the run's state.")
+TOO_LARGE = _error(413, "The body is larger than the server accepts (max_body_bytes, 1 MB).")
+NOT_A_TOKEN = _error(401, "The Authorization header holds no owner token (omit it, or send the token received).")
+NOT_OWNER = _error(403, "The Authorization header does not hold the run owner's token: watchers cannot control.")
+BUSY = _error(429, "Too many runs or controls: limits per owner, on the queue, or on controls per second.")
 
 
 def bad_input(err: Exception) -> NoReturn:
@@ -83,9 +111,22 @@ def get_catalog() -> dict[str, Any]:
     return catalog()
 
 
-@router.post("/preview", response_model=Preview, responses=BAD_JSON)
+def check_settings_strictly(registry: Any, name: str, values: dict[str, Any], prefix: str) -> None:
+    """The nested settings of a request with JSON types exactly (no 32.0 for an integer, no true for 1); an
+    unknown ``name`` is left for the engine to report."""
+    if name not in registry:
+        return
+    model: type[ConfigModel] = registry.get(name).Config
+    try:
+        model.model_validate_json(orjson.dumps(values), strict=True)
+    except ValidationError as err:
+        bad_input(describe_validation_error(prefix, err, model))
+
+
+@router.post("/preview", response_model=Preview, responses={**BAD_JSON, **TOO_LARGE})
 def preview(request: PreviewRequest) -> Preview:
     """One example trial of a task with the given settings (nothing is trained)."""
+    check_settings_strictly(TASKS, request.task, request.task_config, "task_config")
     try:
         task_cls = TASKS.get(request.task)
         task = task_cls(build_config(task_cls.Config, request.task_config, "task_config"))
@@ -99,40 +140,68 @@ def preview(request: PreviewRequest) -> Preview:
     )
 
 
-@router.post("/runs", status_code=status.HTTP_201_CREATED, response_model=RunInfo, responses=BAD_JSON)
-async def create_run(spec: RunSpec, request: Request, manager: ManagerDep) -> RunInfo:
-    """Create a run from a spec. It starts ``queued`` and becomes ``paused`` (step 0) once its worker is ready."""
+@router.post("/runs", status_code=status.HTTP_201_CREATED, response_model=CreatedRun,
+             responses={**BAD_JSON, **NOT_A_TOKEN, **TOO_LARGE, **BUSY}, openapi_extra=OPTIONAL_TOKEN)
+async def create_run(spec: RunSpec, request: Request, manager: ManagerDep, token: TokenDep) -> CreatedRun:
+    """Create a run from a spec. It starts ``queued`` and becomes ``paused`` (step 0) once its worker is ready.
+
+    Without an ``Authorization`` header the caller becomes a new owner: the answer's ``owner_token`` is needed
+    for every control and is shown only here. With ``Authorization: Bearer <token>`` the run joins that owner's."""
     try:
         # once more in strict mode: JSON types must match exactly (no true for a number, no "5" for 5)
         RunSpec.model_validate(await request.json(), strict=True)
     except ValidationError as err:
         bad_input(describe_validation_error("spec", err, RunSpec))
+    for kind, registry, name, values in (("task", TASKS, spec.task, spec.task_config),
+                                         ("arch", ARCHS, spec.arch, spec.arch_config),
+                                         ("rule", RULES, spec.rule, spec.rule_config)):
+        check_settings_strictly(registry, name, values, f"{kind}_config")
+    token = token or mint()
     try:
-        run = manager.create(spec)
+        run = await manager.create(spec, owner=digest(token))
     except (UnknownName, Incompatible, SettingError) as err:
         bad_input(err)
-    return run.info()
+    return CreatedRun(**run.info().model_dump(), owner_token=token)
 
 
-@router.get("/runs", response_model=list[RunInfo])
-async def list_runs(manager: ManagerDep) -> list[RunInfo]:
-    """Every run the server knows, oldest first (without histories)."""
-    return [run.info() for run in manager.list()]
+@router.get("/runs", response_model=list[RunInfo], responses=NOT_A_TOKEN, openapi_extra=OPTIONAL_TOKEN)
+async def list_runs(manager: ManagerDep, token: TokenDep) -> list[RunInfo]:
+    """The runs of the owner whose token is presented (``Authorization: Bearer``), oldest first, without
+    histories; none without a token."""
+    if token is None:
+        return []
+    mine = digest(token)
+    return [run.info() for run in manager.list() if run.owner == mine]
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail, responses=NOT_FOUND)
 async def get_run(run_id: str, manager: ManagerDep) -> Response:
-    """One run with its full metric history (encoded directly: histories can hold many thousand records)."""
+    """One run with its full metric history (encoded directly: histories can hold many thousand records).
+    Public: anyone with the link may watch."""
     run = find_run(manager, run_id)
     return Response(dumps({**run.info().model_dump(), "history": run.history}), media_type="application/json")
 
 
-@router.post("/runs/{run_id}/control", response_model=RunInfo, responses={**BAD_JSON, **NOT_FOUND, **CONFLICT})
-async def control_run(run_id: str, control: Annotated[Control, Body()], manager: ManagerDep) -> RunInfo:
-    """Play, pause, step, reset, stop, or set speed / learning rate."""
+@router.post("/runs/{run_id}/control", response_model=RunInfo,
+             responses={**BAD_JSON, **NOT_A_TOKEN, **NOT_OWNER, **NOT_FOUND, **CONFLICT, **TOO_LARGE, **BUSY})
+async def control_run(run_id: str, control: Annotated[Control, Body()], manager: ManagerDep,
+                      token: TokenDep) -> RunInfo:
+    """Play, pause, step, reset, stop, or set speed / learning rate. Only the run's owner may: send
+    ``Authorization: Bearer <owner_token>``; anyone else gets 403 and nothing changes."""
     run = find_run(manager, run_id)
+    require_owner(run.owner, token)
     try:
         await manager.control(run, control)
     except Conflict as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
     return run.info()
+
+
+@router.get("/health", response_model=Health)
+async def health(request: Request) -> Health:
+    """Whether the server keeps what it should: ``degraded`` once a database write has failed (the run or the
+    records it carried are then missing from the database, though still in memory until a restart)."""
+    store = request.app.state.store
+    failed = store.failures
+    return Health(status="degraded" if failed else "ok",
+                  database=StoreHealth(failed_writes=failed, last_error=store.last_error))

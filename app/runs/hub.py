@@ -25,12 +25,13 @@ from typing import Awaitable, Callable
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from app.protocol import CLIENT_MESSAGE, AckMessage, ControlMessage, ErrorMessage, dumps
+from app.protocol import CLIENT_MESSAGE, AckMessage, AuthMessage, ControlMessage, ErrorMessage, dumps
 
 log = logging.getLogger(__name__)
 
-#: Called with a parsed control; returns an error text for the viewer, or None.
-ControlHandler = Callable[[ControlMessage], Awaitable[str | None]]
+#: Called with a parsed control or auth message; returns a JSON text frame for this viewer (an error, the auth
+#: answer), or None.
+ControlHandler = Callable[[ControlMessage | AuthMessage], Awaitable[str | None]]
 
 
 class Viewer:
@@ -193,9 +194,10 @@ class Hub:
                 v.unacked = max(0, v.unacked - 1)
                 v.wake.set()
             else:
-                problem = await on_control(parsed)
-                if problem:
-                    self._tell(v, problem)
+                reply = await on_control(parsed)
+                if reply:
+                    v.errors.append(reply)
+                    v.wake.set()
 
     def _tell(self, v: Viewer, text: str) -> None:
         v.errors.append(dumps(ErrorMessage(message=text).model_dump()))

@@ -73,6 +73,7 @@ class RunManager:
             run = self._new_run(stored.id, stored.spec)
             run.status, run.speed, run.message, run.cost = stored.status, stored.speed, stored.message, stored.cost
             run.created, run.updated, run.history = stored.created, stored.updated, stored.history
+            run.owner = stored.owner
             run.step = run.history[-1]["step"] if run.history else 0
             if run.status not in FINISHED:
                 run.status = "stopped"
@@ -114,11 +115,15 @@ class RunManager:
         return sorted(self.runs.values(), key=lambda r: r.created)
 
     # -- creating -----------------------------------------------------------------------------------------------
-    def create(self, spec: RunSpec) -> Run:
-        """Check ``spec`` (raises the engine's UnknownName / Incompatible / SettingError) and queue a new run."""
+    async def create(self, spec: RunSpec, owner: str | None = None) -> Run:
+        """Check ``spec`` (raises the engine's UnknownName / Incompatible / SettingError) and queue a new run
+        belonging to ``owner`` (the digest of its owner's token, app/owners.py)."""
         resolved = resolve(spec)
-        build(resolved)  # a few ms: a rule that refuses the run's size (RTRL's memory) is then a 422, not a failure
+        # up to a few hundred ms, in a thread so that every stream keeps flowing: a rule that refuses the run's
+        # size (RTRL's memory) is then a 422, not a failure
+        await asyncio.to_thread(build, resolved)
         run = self._new_run(secrets.token_hex(6), full_config(resolved))
+        run.owner = owner
         self.runs[run.id] = run
         self._prune()
         self._save(run)

@@ -37,6 +37,8 @@ class Run:
     """The status the worker will report once it has handled the commands already sent (None: caught up)."""
     last_status: str = ""
     abandon: asyncio.TimerHandle | None = None
+    owner: str | None = None
+    """SHA-256 of the owner's token (app/owners.py); None: nobody may control the run (made before owners)."""
 
     @property
     def lr(self) -> float:
@@ -57,4 +59,4 @@ class Run:
 
     def stored(self) -> StoredRun:
         return StoredRun(self.id, self.spec, self.status, self.speed, self.message, self.cost, self.created,
-                         self.updated)
+                         self.updated, owner=self.owner)

@@ -5,6 +5,7 @@ A module of its own (not conftest.py) so that test files can import its helpers 
 from __future__ import annotations
 
 import contextlib
+import secrets
 import time
 import warnings
 from pathlib import Path
@@ -28,6 +29,11 @@ TINY = {"task": "add", "task_config": {"t1": 2, "t2": 3, "steps": 8}, "arch": "r
 #: Diverges on its second update (ReLU, large gain, SGD with lr 10 and momentum).
 DIVERGING = {**TINY, "arch_config": {"hidden": 8, "gain": 5.0, "nonlinearity": "relu"},
              "task_config": {}, "optim": {"name": "sgd", "lr": 10.0, "momentum": 0.9, "clip": 0.0}}
+
+
+#: The owner token the helpers present: every run they create belongs to it, so their controls are the owner's.
+OWNER = secrets.token_urlsafe(32)
+AUTH = {"Authorization": f"Bearer {OWNER}"}
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
@@ -60,7 +66,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def new_run(client: TestClient, **overrides: Any) -> dict[str, Any]:
-    r = client.post("/api/runs", json={**TINY, **overrides})
+    r = client.post("/api/runs", json={**TINY, **overrides}, headers=AUTH)
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -84,11 +90,13 @@ def ready_run(client: TestClient, **overrides: Any) -> dict[str, Any]:
     return wait_status(client, new_run(client, **overrides)["id"], "paused")
 
 
-def control(client: TestClient, run_id: str, action: str, value: float | None = None) -> Any:
+def control(client: TestClient, run_id: str, action: str, value: float | None = None,
+            headers: dict[str, str] | None = None) -> Any:
+    """POST a control as the helpers' owner (``headers`` replaces the owner's Authorization)."""
     body: dict[str, Any] = {"action": action}
     if value is not None:
         body["value"] = value
-    return client.post(f"/api/runs/{run_id}/control", json=body)
+    return client.post(f"/api/runs/{run_id}/control", json=body, headers=AUTH if headers is None else headers)
 
 
 class Reader:
@@ -131,10 +139,11 @@ class Reader:
 
 
 @contextlib.contextmanager
-def watch(client: TestClient, run_id: str) -> Iterator[Reader]:
-    """A websocket on ``run_id``. On the way out it says goodbye and waits until the server has let go, so the
-    test client never has to cancel a handler that is still running (a race inside the test client)."""
-    with client.websocket_connect(f"/ws/runs/{run_id}") as ws:
+def watch(client: TestClient, run_id: str, headers: dict[str, str] | None = None) -> Iterator[Reader]:
+    """A websocket on ``run_id``, as the helpers' owner (handshake ``Authorization``) unless ``headers`` says
+    otherwise. On the way out it says goodbye and waits until the server has let go, so the test client never
+    has to cancel a handler that is still running (a race inside the test client)."""
+    with client.websocket_connect(f"/ws/runs/{run_id}", headers=AUTH if headers is None else headers) as ws:
         before = len(client.app.state.manager.runs[run_id].hub.viewers)  # type: ignore[attr-defined]
         yield Reader(ws)
         ws.close(1000)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from fastapi.testclient import TestClient
 
-from apputil import TINY, control, new_run, ready_run, run_info, wait_for
+from apputil import AUTH, TINY, control, new_run, ready_run, run_info, wait_for
 from engine.archs import ARCHS
 from engine.rules import RULES
 from engine.rules.base import CreditRule
@@ -52,7 +53,7 @@ def test_create_list_get(client: TestClient) -> None:
     info = new_run(client)
     assert info["status"] == "queued" and info["step"] == 0
     assert info["spec"]["task_config"]["t1"] == 2 and "alpha" in info["spec"]["arch_config"]  # defaults filled in
-    assert info["id"] in [r["id"] for r in client.get("/api/runs").json()]
+    assert info["id"] in [r["id"] for r in client.get("/api/runs", headers=AUTH).json()]
     detail = run_info(client, info["id"])
     assert detail["history"] == [] and detail["lr"] == info["spec"]["optim"]["lr"]
 
@@ -96,7 +97,7 @@ def test_unknown_run_is_404(client: TestClient) -> None:
 
 def test_bad_control_is_422(client: TestClient) -> None:
     run = new_run(client)
-    assert client.post(f"/api/runs/{run['id']}/control", json={"action": "jump"}).status_code == 422
+    assert client.post(f"/api/runs/{run['id']}/control", json={"action": "jump"}, headers=AUTH).status_code == 422
     assert control(client, run["id"], "lr", 0).status_code == 422
     assert control(client, run["id"], "speed", -1).status_code == 422
 
@@ -182,3 +183,92 @@ def test_a_rule_that_cannot_afford_the_size_is_a_422(client: TestClient) -> None
     (detail,) = r.json()["detail"]
     assert detail["loc"] == ["body", "rule"]
     assert "MB" in detail["msg"]
+
+
+NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"]
+
+
+@pytest.mark.parametrize("literal", NON_FINITE)
+def test_non_finite_numbers_are_422_naming_the_field(client: TestClient, literal: str) -> None:
+    run_id = new_run(client)["id"]
+    cases = [
+        ("/api/runs", '{"task": "add", "optim": {"lr": %s}}', ["body", "optim", "lr"]),
+        ("/api/runs", '{"task": "add", "arch_config": {"gain": %s}}', ["body", "arch_config", "gain"]),
+        ("/api/runs", '{"task": "add", "task_config": {"x": [1, 2.5, %s]}}', ["body", "task_config", "x", 2]),
+        ("/api/preview", '{"task": "add", "seed": %s}', ["body", "seed"]),
+        (f"/api/runs/{run_id}/control", '{"action": "lr", "value": %s}', ["body", "value"]),
+        (f"/api/runs/{run_id}/control", '{"action": "speed", "value": %s}', ["body", "value"]),
+    ]
+    for path, body, loc in cases:
+        r = client.post(path, content=body % literal, headers={**AUTH, "content-type": "application/json"})
+        assert r.status_code == 422, (path, body, r.text)
+        (detail,) = r.json()["detail"]
+        assert detail["loc"] == loc and "finite" in detail["msg"]
+    assert run_info(client, run_id)["lr"] == TINY.get("optim", {}).get("lr", 0.01)  # nothing changed
+
+
+def test_bodies_over_a_megabyte_are_413_before_parsing(client: TestClient) -> None:
+    run_id = new_run(client)["id"]
+    mine = lambda: [r["id"] for r in client.get("/api/runs", headers=AUTH).json()]  # noqa: E731
+    before = mine()
+    valid = b'{"task": "add", "steps": 5}'  # a run the server would create, padded past the limit
+    big = valid + b" " * (1 << 20)
+    for path in ("/api/runs", "/api/preview", f"/api/runs/{run_id}/control"):
+        r = client.post(path, content=big, headers={**AUTH, "content-type": "application/json"})
+        assert r.status_code == 413 and "bytes" in r.json()["detail"], path
+        streamed = client.post(path, content=iter([big[:1000], big[1000:]]), headers=AUTH)  # no Content-Length
+        assert streamed.status_code == 413, path
+    assert mine() == before  # nothing was created
+    ok = client.post("/api/runs", content=valid + b" " * ((1 << 20) - len(valid)),
+                     headers={**AUTH, "content-type": "application/json"})
+    assert ok.status_code == 201  # exactly at the limit is fine
+
+
+def test_building_a_run_leaves_the_event_loop_free(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.runs.manager as manager_module
+
+    started, release, order = threading.Event(), threading.Event(), []
+    real_build = manager_module.build
+
+    def slow_build(resolved):  # type: ignore[no-untyped-def]
+        started.set()
+        release.wait(10)  # on the event loop, this would hold every other request for 10 s
+        order.append("built")
+        return real_build(resolved)
+
+    monkeypatch.setattr(manager_module, "build", slow_build)
+    creating = threading.Thread(target=lambda: order.append(new_run(client)["status"]))
+    creating.start()
+    assert started.wait(30)
+    assert client.get("/healthz").status_code == 200
+    order.append("healthz")
+    release.set()
+    creating.join(30)
+    assert order == ["healthz", "built", "queued"]
+
+
+def test_failed_database_writes_show_in_health(client: TestClient) -> None:
+    assert client.get("/api/health").json() == {"status": "ok", "database": {"failed_writes": 0, "last_error": None}}
+    store = client.app.state.store  # type: ignore[attr-defined]
+    store._ops.put(("records", [{"run_id": "x", "step": None, "data": "x"}]))  # violates NOT NULL
+    assert store.flush()
+    health = client.get("/api/health").json()
+    assert health["status"] == "degraded" and health["database"]["failed_writes"] == 1
+    assert "records" in health["database"]["last_error"]
+
+
+def test_405_names_the_allowed_methods(client: TestClient) -> None:
+    r = client.put("/api/catalog")
+    assert r.status_code == 405 and r.headers["allow"] == "GET"
+    r = client.delete("/api/runs")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
+
+
+def test_nested_settings_take_json_types_exactly(client: TestClient) -> None:
+    assert _loc(client.post("/api/runs", json={**TINY, "arch_config": {"hidden": 6.0}})) == \
+        ["body", "arch_config", "hidden"]
+    assert _loc(client.post("/api/runs", json={**TINY, "task_config": {"t1": 2, "t2": 3, "steps": True}})) == \
+        ["body", "task_config", "steps"]
+    assert _loc(client.post("/api/preview", json={"task": "add", "task_config": {"steps": 12.0}})) == \
+        ["body", "task_config", "steps"]
+    assert client.post("/api/runs", json={**TINY, "arch_config": {"hidden": 6, "gain": 1}}).status_code == 201

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from apputil import DIVERGING, control, make_settings, new_run, ready_run, run_info, wait_for, wait_status, watch
+from apputil import AUTH, DIVERGING, control, make_settings, new_run, ready_run, run_info, wait_for, wait_status, watch
 from engine.rules import RULES
 from engine.tasks import TASKS
 
@@ -122,7 +122,7 @@ def test_restart_keeps_runs_and_histories(tmp_path: Path) -> None:
         wait_status(client, done, "done")
         before = {i: run_info(client, i) for i in (live, done)}
     with TestClient(create_app(settings)) as client:
-        runs = {r["id"]: r for r in client.get("/api/runs").json()}
+        runs = {r["id"]: r for r in client.get("/api/runs", headers=AUTH).json()}  # the owner survives too
         assert set(runs) == {live, done}
         after = {i: run_info(client, i) for i in (live, done)}
     assert after[live]["status"] == "stopped" and after[live]["message"]  # says why
