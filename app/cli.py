@@ -93,6 +93,13 @@ def train(
         _fail(str(err))
     except ValueError as err:  # e.g. a rule refusing a size it cannot afford
         _fail(str(err))
+    if not quiet:
+        from engine.estimate import estimate
+
+        guess = estimate(trainer.spec)
+        if guess["slow"]:
+            typer.echo(f"note: this configuration is slow — about {guess['ms_per_update'] / 1000:.0f} s per update "
+                       f"(estimated), {guess['ms_per_update'] * steps / 60000:.0f} min for {steps} updates", err=True)
     report = _Progress(steps, quiet)
     try:
         for record in trainer.run():
