@@ -73,14 +73,15 @@ class RTRL(CreditRule):
         budget = self.config.max_memory_mb * 2**20
         if need <= budget:
             return
-        per_trial = need // batch
-        n = self.arch.n_units
+        n, most_trials = self.arch.n_units, int(budget // (need // batch))
+        lower = f"lower the hidden size to {self.largest_hidden(batch, budget)} or fewer"
+        if most_trials >= 1:
+            lower += f", or the batch to {most_trials} or fewer"
         raise ValueError(
             f"RTRL at {n} hidden units and batch {batch} needs an influence matrix of {need / 2**20:.1f} MiB "
             f"(batch × state × recurrent weights = {batch} × {state_size(self.arch)} × {self.n_parameters()} "
             f"numbers), over its limit of {self.config.max_memory_mb:g} MiB. It tracks how every unit depends on "
-            f"every weight, so it grows as n³: lower the hidden size to {self.largest_hidden(batch, budget)} or "
-            f"fewer, or the batch to {int(budget // per_trial)} or fewer."
+            f"every weight, so it grows as n³: {lower}."
         )
 
     def largest_hidden(self, batch: int, budget: float) -> int:
