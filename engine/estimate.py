@@ -62,7 +62,7 @@ def _measure() -> Machine:
     with torch.no_grad():
         a, b = torch.randn(16, 48, 48), torch.randn(16, 48, 512)
         mm = _timed(lambda: torch.bmm(a, b), 9)
-        x, y, z = torch.randn(2**18), torch.randn(2**18), torch.empty(2**18)
+        x, y, z = torch.randn(2**22), torch.randn(2**22), torch.empty(2**22)  # 16 MB: beyond the caches
         el = _timed(lambda: torch.mul(x, y, out=z), 9)
     w, u, b = (torch.randn(*shape, requires_grad=True) for shape in ((8, 8), (8, 3), (8,)))
     xs = torch.randn(20, 4, 3)
@@ -74,7 +74,7 @@ def _measure() -> Machine:
         h.sum().backward()
 
     step = _timed(steps, 9) / 20
-    return Machine(2 * 16 * 48 * 48 * 512 / mm, el / 2**18, step)
+    return Machine(2 * 16 * 48 * 48 * 512 / mm, el / 2**22, step)
 
 
 def estimate(spec: RunSpec) -> dict[str, Any]:
