@@ -92,6 +92,14 @@ def train(
         _fail(str(err))
     except ValueError as err:  # e.g. a rule refusing a size it cannot afford
         _fail(str(err))
+    if not quiet:
+        from engine.estimate import estimate
+
+        guess = estimate(trainer.spec)
+        total = trainer.spec.steps
+        if guess["slow"]:
+            typer.echo(f"note: this configuration is slow — about {guess['ms_per_update'] / 1000:.0f} s per update "
+                       f"(estimated), {guess['ms_per_update'] * total / 60000:.0f} min for {total} updates", err=True)
     report = _Progress(trainer.spec.steps, quiet)
     try:
         for record in trainer.run():

@@ -30,3 +30,10 @@ def test_readout_shows_a_dash_and_says_it_assigns_no_credit():
     assert res.exit_code == 0, res.output
     assert "recurrent —" in res.output and "assigns no credit to the network" in res.output
 
+
+
+def test_a_slow_configuration_is_announced_before_training():
+    res = runner.invoke(cli, ["train", "--task", "add", "--rule", "rtrl", "--steps", "1", "--set", "arch.hidden=128",
+                              "--set", "batch=48", "--set", "task.steps=3", "--set", "task.t1=1", "--set", "task.t2=2"])
+    assert res.exit_code == 0, res.output
+    assert "slow" in res.output and "per update (estimated)" in res.output

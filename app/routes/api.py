@@ -95,7 +95,8 @@ def bad_input(err: Exception) -> NoReturn:
     else:
         raise err
     loc = ["body", *[p for p in field.split(".") if p]]
-    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": loc, "msg": str(err), "type": kind}])
+    msg = err.message if isinstance(err, SettingError) else str(err)  # loc names the field: not again in msg
+    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": loc, "msg": msg, "type": kind}])
 
 
 def find_run(manager: RunManager, run_id: str) -> Run:

@@ -15,6 +15,7 @@ from app.protocol import FINISHED, RunInfo
 from app.runs.hub import Hub
 from app.runs.link import Worker
 from app.store import StoredRun
+from engine.training import late_mean, late_window
 
 
 @dataclass(eq=False)
@@ -48,8 +49,12 @@ class Run:
         if self.status not in FINISHED:
             return None
         last = self.history[-1] if self.history else {}
-        return {"status": self.status, "steps": len(self.history), "loss": last.get("loss"),
-                "accuracy": last.get("accuracy"), **(self.cost or {})}
+        cost = self.cost or {}  # its "steps" is the trial length T; here "steps" counts updates (CONTRACT §2–3)
+        return {**cost, "trial_steps": cost.get("steps"), "status": self.status, "steps": len(self.history),
+                "loss": late_mean(self.history, "loss"), "accuracy": late_mean(self.history, "accuracy"),
+                "last_loss": last.get("loss"), "last_accuracy": last.get("accuracy"),
+                "window": late_window(len(self.history)),
+                "alignment": {k: late_mean(self.history, k) for k in ("recurrent", "all")}}
 
     def info(self) -> RunInfo:
         return RunInfo(id=self.id, spec=self.spec, status=self.status, step=self.step,  # type: ignore[arg-type]

@@ -26,15 +26,18 @@ influence matrix, the current state) and a part that does ("per time step": BPTT
 
 Each rule documents its own two terms with an equation number. Not counted, for every rule alike: the parameters,
 the gradient being summed (one number per parameter), the trial's inputs and targets. ``buffer_bytes(B, T)`` is
-the *implementation's* extra working memory (e.g. the chunk of steps of the fast e-prop), reported apart. ``flops``
-counts the arithmetic of one update and ``calls_per_step`` the tensor operations per time step, for
-``engine.estimate``; both are rough (to a factor of about 2), enough to tell a 10 ms update from a 10 s one.
+the *implementation's* extra working memory (e.g. the chunk of steps of the fast e-prop), reported apart.
+
+Time. ``work(B, T)`` counts what one update asks of the machine, for ``engine.estimate``: matrix-product arithmetic
+(flops), numbers passed through elementwise operations, and tensor operations issued (each has a fixed overhead,
+which dominates small networks). The counts are rough — to a factor of about 2 — which is enough to tell a 10 ms
+update from a 10 s one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import torch
 from torch import nn
@@ -54,6 +57,18 @@ class Pass:
     outputs: torch.Tensor
     activity: torch.Tensor
     signals: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class Work(NamedTuple):
+    """What one update asks of the machine (``CreditRule.work``)."""
+
+    flops: float
+    """Arithmetic in matrix products."""
+    elements: float
+    """Numbers read or written by elementwise passes over large tensors."""
+    calls: float
+    """Tensor operations issued, in units of one time step of a tiny network forward and backward (about ten
+    operations each way, ``engine.estimate``)."""
 
 
 class CreditRule:
@@ -98,10 +113,6 @@ class CreditRule:
     def after_update(self) -> None:
         """Called once the optimizer has applied the update."""
 
-    #: Tensor operations the implementation issues per time step of one update (forward and backward), counted
-    #: from the code; each costs a fixed overhead whatever its size (``engine.estimate``).
-    calls_per_step: ClassVar[float] = 10.0
-
     def memory(self, batch: int) -> tuple[int, int]:
         """(fixed_bytes, per_step_bytes) of Eq. (3) for ``batch`` trials."""
         raise NotImplementedError
@@ -115,9 +126,9 @@ class CreditRule:
         """The implementation's working buffer beyond Eq. (3), at most what ``steps`` steps need. Default: none."""
         return 0
 
-    def flops(self, batch: int, steps: int) -> float:
-        """Floating-point operations of one update (``engine.estimate``). Default: BPTT's count, Eq. (4)."""
-        return bptt_flops(self.arch, batch, steps)
+    def work(self, batch: int, steps: int) -> Work:
+        """What one update costs (``engine.estimate``). Default: BPTT's count, Eq. (4)."""
+        return bptt_work(self.arch, batch, steps)
 
     def check(self, batch: int, steps: int) -> None:
         """Raise ``ValueError`` (saying why and what to change) if this rule cannot afford a run of ``batch``
@@ -135,14 +146,15 @@ def readout_grads(errors: torch.Tensor, activity: torch.Tensor) -> dict[str, tor
     }
 
 
-def bptt_flops(arch: Architecture, batch: int, steps: int) -> float:
-    """The forward pass costs about 2·B·(P + n·O) operations per step (one multiply-add per parameter and trial),
-    and backpropagating it about twice that:
+def bptt_work(arch: Architecture, batch: int, steps: int, calls_per_step: float = 2.2) -> Work:
+    """The forward pass costs about 2·B·(P + n·O) flops per step (one multiply-add per parameter and trial), and
+    backpropagating it about twice that; the operations issued per step (about 15 forward, with their backward
+    nodes, the readout and the loss) come to about 2 of ``engine.estimate``'s tiny-network steps:
 
-        flops ≈ 6 · T · B · (P + n·O),      P = number of recurrent parameters                          (4)
+        flops ≈ 6 · T · B · (P + n·O),     calls ≈ 2.2 · T,     P = number of recurrent parameters        (4)
     """
     P = sum(p.numel() for p in arch.recurrent_parameters().values())
-    return 6.0 * steps * batch * (P + arch.n_units * arch.n_outputs)
+    return Work(6.0 * steps * batch * (P + arch.n_units * arch.n_outputs), 0.0, calls_per_step * steps)
 
 
 def state_size(arch: Architecture) -> int:

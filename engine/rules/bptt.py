@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from engine.rules import RULES
-from engine.rules.base import CreditRule, Pass, bptt_flops, state_size
+from engine.rules.base import CreditRule, Pass, Work, bptt_work, state_size
 from engine.tasks.base import Task
 from engine.trial import Trial
 
@@ -30,7 +30,6 @@ class BPTT(CreditRule):
     reference = "Werbos 1990, Proc. IEEE 78:1550"
     exact = True
     online = False
-    calls_per_step = 20.0  # about 12 forward operations per step, and their backward nodes
 
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
         params = self.trainable()
@@ -45,8 +44,9 @@ class BPTT(CreditRule):
         """Eq. (2)."""
         return 0, batch * trajectory_row(self)
 
-    def flops(self, batch: int, steps: int) -> float:
-        return bptt_flops(self.arch, batch, steps)
+    def work(self, batch: int, steps: int) -> Work:
+        """``engine.rules.base`` Eq. (4)."""
+        return bptt_work(self.arch, batch, steps)
 
 
 def trajectory_row(rule: CreditRule) -> int:

@@ -18,10 +18,11 @@ State (``engine.rules.base`` Eq. 3) — the influence matrix and the current sta
     fixed_bytes = B · S · (P + 1) numbers,      per_step_bytes = 0                                       (4)
 
 The implementation also holds, as its buffer, the next M while Eq. (1) is computed and the immediate influence M̄_t,
-2 · B · S · P numbers. Arithmetic: the product J_t M_{t−1} costs 2·B·S²·P per step, about 8·B·S·P more go to
-building M̄_t, adding it and Eq. (3) (passes over [B, S, P] tensors), so one update costs about
+2 · B · S · P numbers. Work per update (``engine.rules.base``, ``work``): the product J_t M_{t−1} and Eq. (3) are
+2·B·S·P·(S + 1) flops per step, and building M̄_t (rnn Eq. 5, one [B, S, P] block per parameter group), copying it
+into M and the norms take about 12 elementwise passes over the B·S·P numbers:
 
-    flops ≈ T · B · S · P · (2 S + 8)                                                                   (5)
+    flops ≈ 2 · T · B · S · P · (S + 1),      elements ≈ 12 · T · B · S · P,      calls ≈ 3 · T            (5)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pydantic import Field
 
 from engine.config import ConfigModel
 from engine.rules import RULES
-from engine.rules.base import CreditRule, Pass, readout_grads, state_size
+from engine.rules.base import CreditRule, Pass, Work, readout_grads, state_size
 from engine.tasks.base import Task
 from engine.trial import Trial
 
@@ -51,7 +52,6 @@ class RTRL(CreditRule):
     supports = frozenset({"rnn"})
     exact = True
     online = True
-    calls_per_step = 25.0
     config: RTRLConfig
 
     # -- memory --------------------------------------------------------------------------------------------
@@ -73,14 +73,15 @@ class RTRL(CreditRule):
         budget = self.config.max_memory_mb * 2**20
         if need <= budget:
             return
-        per_trial = need // batch
-        n = self.arch.n_units
+        n, most_trials = self.arch.n_units, int(budget // (need // batch))
+        lower = f"lower the hidden size to {self.largest_hidden(batch, budget)} or fewer"
+        if most_trials >= 1:
+            lower += f", or the batch to {most_trials} or fewer"
         raise ValueError(
             f"RTRL at {n} hidden units and batch {batch} needs an influence matrix of {need / 2**20:.1f} MiB "
             f"(batch × state × recurrent weights = {batch} × {state_size(self.arch)} × {self.n_parameters()} "
             f"numbers), over its limit of {self.config.max_memory_mb:g} MiB. It tracks how every unit depends on "
-            f"every weight, so it grows as n³: lower the hidden size to {self.largest_hidden(batch, budget)} or "
-            f"fewer, or the batch to {int(budget // per_trial)} or fewer."
+            f"every weight, so it grows as n³: {lower}."
         )
 
     def largest_hidden(self, batch: int, budget: float) -> int:
@@ -104,10 +105,10 @@ class RTRL(CreditRule):
         """The next influence matrix and M̄_t: 2·B·S·P numbers."""
         return 2 * self.influence_bytes(batch)
 
-    def flops(self, batch: int, steps: int) -> float:
+    def work(self, batch: int, steps: int) -> Work:
         """Eq. (5)."""
-        S = state_size(self.arch)
-        return float(steps) * batch * S * self.n_parameters() * (2 * S + 8)
+        S, P = state_size(self.arch), self.n_parameters()
+        return Work(2.0 * steps * batch * S * P * (S + 1), 12.0 * steps * batch * S * P, 3.0 * steps)
 
     # -- the forward sweep -----------------------------------------------------------------------------------
     def _credit(self, state: object, errors: torch.Tensor) -> torch.Tensor:

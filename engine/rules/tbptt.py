@@ -31,7 +31,7 @@ from pydantic import Field
 
 from engine.config import ConfigModel
 from engine.rules import RULES
-from engine.rules.base import CreditRule, Pass
+from engine.rules.base import CreditRule, Pass, Work, bptt_work
 from engine.rules.bptt import trajectory_row
 from engine.tasks.base import Task
 from engine.trial import Trial
@@ -56,7 +56,6 @@ class TBPTT(CreditRule):
     approximates = ("autograd of the task loss with the network state detached every `window` steps "
                     "(non-overlapping windows, E-BPTT); equals BPTT when window ≥ trial length")
     online = False
-    calls_per_step = 22.0  # BPTT's operations plus one window's bookkeeping
     config: TBPTTConfig
 
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
@@ -92,3 +91,7 @@ class TBPTT(CreditRule):
     def state_bytes(self, batch: int, steps: int) -> int:
         """Eq. (4): min(k, T) steps — base Eq. (3) capped at the trial length when T < k."""
         return min(self.config.window, steps) * batch * trajectory_row(self)
+
+    def work(self, batch: int, steps: int) -> Work:
+        """BPTT's count (``engine.rules.base`` Eq. 4) with more operations per step for the windows."""
+        return bptt_work(self.arch, batch, steps, calls_per_step=2.6)

@@ -40,9 +40,14 @@ State (``engine.rules.base`` Eq. 3) — what the algorithm keeps, the same for b
                   h, L and ε) + n·O (a stored feedback matrix B, if any),      per_step_bytes = 0               (5)
 
 against BPTT's T·B·2n. The chunked implementation also holds the chunk's steps: its buffer is min(K, T)·B·(m + 3n
-+ O) numbers (none for ``impl="stepwise"``). Arithmetic per update, with F = 2·T·B·(n·m + n·O) the forward pass:
-stepwise, F + 6·T·B·n·m (Eqs. 1–2: a few passes over the [B, n, m] trace per step); chunked, F + 4·T·B·n·m
-(Eqs. 3–4: two products over the chunk's rows) + 2·T·B·n·K (the filter of L̃)                              (6)
++ O) numbers (none for ``impl="stepwise"``). Work per update (``engine.rules.base``, ``work``), with
+F = 2·T·B·n·(m + O) the forward pass:
+
+    stepwise: F flops, 4·T·B·n·m elements (passes over the trace every step), calls ≈ 7·T
+    chunked:  F + 4·T·B·n·m + 2·T·B·n·K flops (Eqs. 3–4: two products over the chunk's rows, the filter of L̃),
+              2·T·B·n·m/K elements (one pass over the trace per chunk), calls ≈ 0.7·T + 4·T/K                   (6)
+
+(calls in ``engine.estimate``'s unit, one step of a tiny network forward and backward).
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ from pydantic import Field
 
 from engine.archs.rnn import RNN
 from engine.config import ConfigModel
-from engine.rules.base import CreditRule, Pass
+from engine.rules.base import CreditRule, Pass, Work
 from engine.rules.feedback import Feedback, FeedbackScale
 from engine.tasks.base import Task
 from engine.trial import Trial
@@ -261,15 +266,13 @@ class EligibilityRule(CreditRule):
             return 0
         return min(self.config.chunk, steps) * self._step_numbers(batch) * self.itemsize()
 
-    def flops(self, batch: int, steps: int) -> float:
+    def work(self, batch: int, steps: int) -> Work:
         """Eq. (6)."""
         n, m, O = self.arch.n_units, sum(self.groups.values()), self.arch.n_outputs
-        forward = 2.0 * steps * batch * (n * m + n * O)
+        forward = 2.0 * steps * batch * n * (m + O)
         if self.config.impl == "stepwise":
-            return forward + 6.0 * steps * batch * n * m
-        return forward + 4.0 * steps * batch * n * m + 2.0 * steps * batch * n * self.config.chunk
-
-    @property
-    def calls_per_step(self) -> float:  # type: ignore[override]
-        """Stepwise: about 12 operations per step; chunked: 4 per step plus about 25 per chunk."""
-        return 12.0 if self.config.impl == "stepwise" else 4.0 + 25.0 / self.config.chunk
+            return Work(forward, 4.0 * steps * batch * n * m, 7.0 * steps)
+        K = min(self.config.chunk, steps)
+        chunks = -(-steps // K)
+        return Work(forward + 4.0 * steps * batch * n * m + 2.0 * steps * batch * n * K,
+                    2.0 * batch * n * m * chunks, 0.7 * steps + 4.0 * chunks)
