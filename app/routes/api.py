@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.deps import ManagerDep
 from app.protocol import Control, RunDetail, RunInfo, dumps
-from app.runs.manager import Conflict, Run, RunManager
+from app.runs.manager import Conflict, LimitExceeded, Run, RunManager
 from engine.catalog import catalog
 from engine.config import SettingError, build_config, describe_validation_error
 from engine.registry import UnknownName
@@ -54,6 +54,7 @@ class Preview(BaseModel):
 BAD_JSON = {400: {"model": ErrorDetail, "description": "The body is not JSON."}}
 NOT_FOUND = {404: {"model": ErrorDetail, "description": "No run has this id."}}
 CONFLICT = {409: {"model": ErrorDetail, "description": "The control does not fit the run's state."}}
+TOO_MANY = {429: {"model": ErrorDetail, "description": "A per-owner or queue limit is reached."}}
 
 
 def bad_input(err: Exception) -> NoReturn:
@@ -99,7 +100,7 @@ def preview(request: PreviewRequest) -> Preview:
     )
 
 
-@router.post("/runs", status_code=status.HTTP_201_CREATED, response_model=RunInfo, responses=BAD_JSON)
+@router.post("/runs", status_code=status.HTTP_201_CREATED, response_model=RunInfo, responses={**BAD_JSON, **TOO_MANY})
 async def create_run(spec: RunSpec, request: Request, manager: ManagerDep) -> RunInfo:
     """Create a run from a spec. It starts ``queued`` and becomes ``paused`` (step 0) once its worker is ready."""
     try:
@@ -111,6 +112,8 @@ async def create_run(spec: RunSpec, request: Request, manager: ManagerDep) -> Ru
         run = manager.create(spec)
     except (UnknownName, Incompatible, SettingError) as err:
         bad_input(err)
+    except LimitExceeded as err:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(err)) from None
     return run.info()
 
 
@@ -127,7 +130,8 @@ async def get_run(run_id: str, manager: ManagerDep) -> Response:
     return Response(dumps({**run.info().model_dump(), "history": run.history}), media_type="application/json")
 
 
-@router.post("/runs/{run_id}/control", response_model=RunInfo, responses={**BAD_JSON, **NOT_FOUND, **CONFLICT})
+@router.post("/runs/{run_id}/control", response_model=RunInfo,
+             responses={**BAD_JSON, **NOT_FOUND, **CONFLICT, **TOO_MANY})
 async def control_run(run_id: str, control: Annotated[Control, Body()], manager: ManagerDep) -> RunInfo:
     """Play, pause, step, reset, stop, or set speed / learning rate."""
     run = find_run(manager, run_id)
@@ -135,4 +139,6 @@ async def control_run(run_id: str, control: Annotated[Control, Body()], manager:
         await manager.control(run, control)
     except Conflict as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
+    except LimitExceeded as err:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(err)) from None
     return run.info()

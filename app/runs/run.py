@@ -32,11 +32,15 @@ class Run:
     history: list[dict[str, Any]] = field(default_factory=list)
     queue_position: int | None = None
     worker: Worker | None = None
-    autoplay: bool = False
+    owner: str | None = None
+    autoplay: str | None = None
+    """What to do once a queued run's worker is ready: "play", "step", or nothing (None)."""
     pending: str | None = None
     """The status the worker will report once it has handled the commands already sent (None: caught up)."""
     last_status: str = ""
-    abandon: asyncio.TimerHandle | None = None
+    timer: asyncio.TimerHandle | None = None
+    timer_kind: str | None = None
+    """What ``timer`` will do when nobody watches: "pause" a running run or "park" a paused one."""
 
     @property
     def lr(self) -> float:
