@@ -26,6 +26,7 @@ def apply(manager: RunManager, run: Run, control: Control) -> int | None:
     ph = phase(run)
     outcome = TABLE[ph][control.action]
     seq = None
+    manager.touched(run)  # a control is attention: the unwatched graces start again
     if outcome == "refuse":
         raise Conflict(reason(ph, control.action, run.status))
     if outcome == "nothing":

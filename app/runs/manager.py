@@ -160,8 +160,7 @@ class RunManager:
         """The hello: run info and the history thinned to ``hello_points`` (the rest is paged over HTTP)."""
         shown = history.thin(run.history, self.settings.hello_points)
         return dumps({"type": "hello", "run": run.info().model_dump(), "history": shown,
-                      "history_complete": len(shown) == len(run.history),
-                      "first_step": run.history[0]["step"] if run.history else None})
+                      "history_complete": len(shown) == len(run.history), "history_total": len(run.history)})
 
     def _prune(self, owner: str | None) -> None:
         """Forget the oldest finished runs beyond ``max_runs_kept``: only ``owner``'s own when a run is created
@@ -285,6 +284,8 @@ class RunManager:
                 self.end_worker(run)  # done or diverged: the slot goes back now, the run stays viewable
             self.changed(run)
             worker.acknowledge(data["seq"])
+            if self.queue:
+                self._tell_queue()  # a slot holder's state (or speed) changes the waiting runs' estimates
         elif kind == "error":
             worker.ending = True  # it exits by itself now; a reset must start a new one
             self._fail(run, data)
@@ -380,6 +381,10 @@ class RunManager:
         self._set_timer(run, kind)
         if announce:
             self.changed(run)
+
+    def touched(self, run: Run) -> None:
+        """Someone controlled the run: restart its unwatched grace (``changed`` sets the timer again)."""
+        self._set_timer(run, None)
 
     def _set_timer(self, run: Run, kind: str | None) -> None:
         if run.timer_kind == kind:

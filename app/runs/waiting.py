@@ -22,12 +22,20 @@ def slot_free_in(run: Run, idle_release_s: float) -> float:
     if worker is None or worker.ending:
         return 0.0
     if run.status == "running":
-        ms = float((run.cost or {}).get("ms_per_update") or 0.0)
+        ms = ms_per_update(run)
         left = max(0, int(run.spec.get("steps", 0)) - run.step)
         return left * ms / 1000 if ms > 0 else math.inf
     if run.status == "paused" and not run.hub.viewers:
         return idle_release_s
     return math.inf
+
+
+def ms_per_update(run: Run) -> float:
+    """Wall-clock ms per update: the recent records' mean (else the worker's cost figure), and no faster than the
+    run's speed limit allows."""
+    recent = [r["ms"] for r in run.history[-50:] if r.get("ms") is not None]
+    ms = sum(recent) / len(recent) if recent else float((run.cost or {}).get("ms_per_update") or 0.0)
+    return max(ms, 1000.0 / run.speed) if run.speed > 0 else ms
 
 
 def about(seconds: float) -> str:
