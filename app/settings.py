@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     control_rate: float = Field(10.0, gt=0)
     """Controls per second one websocket may send (bursts up to the same number); more get an error frame."""
     max_runs_kept: int = Field(1000, ge=1)
-    """Most runs kept in the database; beyond this the oldest finished runs are forgotten."""
+    """Most runs kept; beyond this, creating a run forgets the creator's own oldest finished runs (never another
+    owner's), and start-up forgets the oldest finished runs of anyone."""
     send_timeout_s: float = Field(10.0, gt=0)
     """A viewer whose socket accepts nothing for this long is disconnected."""
     viewer_buffer: int = Field(256, ge=4, le=100_000)

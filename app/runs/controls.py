@@ -44,6 +44,8 @@ def apply(manager: RunManager, run: Run, control: Control) -> int | None:
             run.worker.send(control.action, control.value)  # a starting worker is told in its "ready" handler
     elif outcome in ("autoplay", "no_autoplay"):
         run.autoplay = "play" if outcome == "autoplay" else None
+        if outcome == "no_autoplay" and ph == "waiting" and manager.checkpoints.load_checkpoint(run.id):
+            manager.unqueue(run)  # a parked run sent to the queue by Play: Pause takes it back out
     elif outcome in ("requeue_play", "requeue_step"):
         manager.admit(run.owner, exclude=run)
         run.message = None

@@ -25,15 +25,17 @@ def thin(records: list[Record], limit: int) -> list[Record]:
     if n <= limit:
         return list(records)
     buckets = max(1, (limit - 2) // 2)
+    losses = [_loss(r) for r in records]
     keep = {0, n - 1}
     for b in range(buckets):
         lo, hi = 1 + b * (n - 2) // buckets, 1 + (b + 1) * (n - 2) // buckets
         if lo >= hi:
             continue
-        keep.add(min(range(lo, hi), key=lambda i: _loss(records[i])))
-        aligned = [i for i in range(lo, hi) if records[i].get("alignment")]
-        if aligned:
-            keep.add(aligned[-1])
+        keep.add(min(range(lo, hi), key=losses.__getitem__))
+        for i in range(hi - 1, lo - 1, -1):  # the bucket's last alignment record, if any
+            if records[i].get("alignment"):
+                keep.add(i)
+                break
     return [records[i] for i in sorted(keep)]
 
 

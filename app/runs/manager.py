@@ -157,10 +157,15 @@ class RunManager:
         return run
 
     def _hello(self, run: Run) -> str:
-        """The hello: run info and the history thinned to ``hello_points`` (the rest is paged over HTTP)."""
-        shown = history.thin(run.history, self.settings.hello_points)
-        return dumps({"type": "hello", "run": run.info().model_dump(), "history": shown,
-                      "history_complete": len(shown) == len(run.history), "history_total": len(run.history)})
+        """The hello: run info and the history thinned to ``hello_points`` (the rest is paged over HTTP). The
+        thinned history is encoded once per history state, however many viewers join."""
+        h = run.history
+        key = (len(h), h[0]["step"] if h else None, h[-1]["step"] if h else None)
+        if run.hello_cache is None or run.hello_cache[0] != key:
+            shown = history.thin(h, self.settings.hello_points)
+            tail = dumps({"history_complete": len(shown) == len(h), "history_total": len(h)})
+            run.hello_cache = (key, f'"history":{dumps(shown)},{tail[1:]}')
+        return '{"type":"hello","run":' + dumps(run.info().model_dump()) + ',' + run.hello_cache[1]
 
     def _prune(self, owner: str | None) -> None:
         """Forget the oldest finished runs beyond ``max_runs_kept``: only ``owner``'s own when a run is created
@@ -181,6 +186,13 @@ class RunManager:
     def enqueue(self, run: Run, autoplay: str | None = None) -> None:
         run.status, run.pending, run.autoplay = "queued", None, autoplay
         self.queue.append(run)
+        self._pump()
+
+    def unqueue(self, run: Run) -> None:
+        """Take a waiting parked run back out of the queue: it rests again, paused, with its checkpoint."""
+        self.queue.remove(run)
+        run.status, run.queue_position, run.autoplay = "paused", None, None
+        run.message = "resting without a trainer; Play resumes it exactly where it was"
         self._pump()
 
     def _pump(self) -> None:
@@ -275,7 +287,7 @@ class RunManager:
             run.hub.resync_all()
         elif kind == "state":
             run.cost = data["cost"]
-            if run.status not in ("stopped", "error"):
+            if run.status not in ("stopped", "error") and not worker.parking:  # (a parked run may be queued)
                 run.status, run.step = data["status"], data["step"]
             if data["seq"] >= worker.seq or run.status in FINISHED:
                 run.pending = None  # caught up with every command sent

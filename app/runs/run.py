@@ -38,6 +38,8 @@ class Run:
     pending: str | None = None
     """The status the worker will report once it has handled the commands already sent (None: caught up)."""
     last_status: str = ""
+    hello_cache: tuple[Any, str] | None = None
+    """(history key, encoded thinned history) for the next hello (see RunManager._hello)."""
     timer: asyncio.TimerHandle | None = None
     timer_kind: str | None = None
     """What ``timer`` will do when nobody watches: "pause" a running run or "park" a paused one."""

@@ -31,7 +31,7 @@ Outcome = Literal[
     "forward",      # the worker carries it out (play, pause, step)
     "set",          # speed / lr: remembered, and told to the worker if it has one
     "autoplay",     # queued: play once the worker is ready
-    "no_autoplay",  # queued: cancel a pending play/step (the run will wait paused)
+    "no_autoplay",  # queued: cancel a pending play/step (it will wait paused; a parked one leaves the queue)
     "requeue_play", "requeue_step",  # parked: queue for a worker that resumes from the checkpoint, then play/step
     "reset",        # back to step 0
     "stop",         # end for good; the worker (if any) goes at once

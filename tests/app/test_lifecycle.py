@@ -210,3 +210,24 @@ def test_stop_right_after_the_slot_frees_leaks_no_worker(tmp_path: Path) -> None
         assert ready_run(client)["status"] == "paused"  # the slot is there to use
         assert manager.workers == 1
         assert all(any(r.worker is w for r in manager.runs.values()) for w in manager.live)
+
+
+def test_pause_takes_a_parked_run_back_out_of_the_queue(tmp_path: Path) -> None:
+    """Play on a parked run while every slot is busy queues it; Pause is not ignored: it rests again at once,
+    and stays paused when a slot frees."""
+    settings = make_settings(tmp_path, max_concurrent_runs=1, idle_release_s=1.0)
+    with TestClient(create_app(settings)) as client:
+        manager = manager_of(client)
+        run_id = ready_run(client)["id"]
+        control(client, run_id, "step")
+        wait_for(lambda: manager.runs[run_id].worker is None, what="the idle run to park")
+        holder = ready_run(client)["id"]
+        with watch(client, holder):
+            assert control(client, run_id, "play").json()["status"] == "queued"
+            answer = control(client, run_id, "pause").json()
+            assert answer["status"] == "paused" and answer["queue_position"] is None
+            assert manager.runs[run_id] not in manager.queue
+            control(client, holder, "stop")
+            wait_for(lambda: manager.workers == 0, what="the holder's slot to free")
+            assert run_info(client, run_id)["status"] == "paused" and manager.runs[run_id].worker is None
+        assert control(client, run_id, "play").json()["status"] == "running"  # and it still resumes
