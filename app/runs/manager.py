@@ -371,7 +371,7 @@ class RunManager:
     def changed(self, run: Run) -> None:
         """Tell viewers, persist, and re-check the unwatched timers."""
         run.updated = time.time()
-        status = StatusMessage(status=run.status, step=run.step,  # type: ignore[arg-type]
+        status = StatusMessage(status=run.status, step=run.step,
                                queue_position=run.queue_position, message=run.message, speed=run.speed,
                                lr=run.lr, viewers=len(run.hub.viewers), final=run.final())
         text = dumps(status.model_dump())

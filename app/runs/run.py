@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.protocol import FINISHED, RunInfo
+from app.protocol import FINISHED, RunInfo, RunStatus
 from app.runs.hub import Hub
 from app.runs.link import Worker
 from app.store import StoredRun
@@ -22,7 +22,7 @@ class Run:
     id: str
     spec: dict[str, Any]
     hub: Hub
-    status: str = "queued"
+    status: RunStatus = "queued"
     step: int = 0
     speed: float = 0.0
     message: str | None = None
@@ -56,7 +56,7 @@ class Run:
                 "accuracy": last.get("accuracy"), **(self.cost or {})}
 
     def info(self) -> RunInfo:
-        return RunInfo(id=self.id, spec=self.spec, status=self.status, step=self.step,  # type: ignore[arg-type]
+        return RunInfo(id=self.id, spec=self.spec, status=self.status, step=self.step,
                        queue_position=self.queue_position, speed=self.speed, lr=self.lr, final=self.final(),
                        message=self.message, cost=self.cost, viewers=len(self.hub.viewers), created=self.created,
                        updated=self.updated)

@@ -231,3 +231,19 @@ def test_pause_takes_a_parked_run_back_out_of_the_queue(tmp_path: Path) -> None:
             wait_for(lambda: manager.workers == 0, what="the holder's slot to free")
             assert run_info(client, run_id)["status"] == "paused" and manager.runs[run_id].worker is None
         assert control(client, run_id, "play").json()["status"] == "running"  # and it still resumes
+
+
+def test_the_transition_table_covers_every_phase_and_control() -> None:
+    from typing import get_args
+
+    from app.protocol import Control
+    from app.runs.states import TABLE, Phase, reason
+
+    actions = {m.model_fields["action"].annotation.__args__[0] for m in get_args(get_args(Control)[0])}
+    assert set(TABLE) == set(get_args(Phase))
+    for ph, row in TABLE.items():
+        assert set(row) == actions, ph
+        for action, outcome in row.items():
+            if outcome == "refuse":
+                assert reason(ph, action, "done")  # every refusal says why
+    assert TABLE["finished"]["stop"] == "nothing" and TABLE["parked"]["play"] == "requeue_play"
