@@ -307,8 +307,7 @@ class RunManager:
         run.cost = data["cost"]
         if data.get("step"):
             run.step = data["step"]
-        if run.speed:
-            worker.send("speed", run.speed)
+        worker.send("speed", run.speed)  # it may have changed while the worker was starting
         if run.lr != data.get("lr", run.lr):
             worker.send("lr", run.lr)
         if run.status == "queued":

@@ -30,7 +30,7 @@ def through_bytes(state: dict[str, Any]) -> dict[str, Any]:
     """What the server does with a checkpoint: torch.save into bytes, torch.load back."""
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    return torch.load(io.BytesIO(buffer.getvalue()), weights_only=False)
+    return torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)  # no pickled code
 
 
 def losses(trainer: Trainer) -> list[tuple[int, float, float]]:
