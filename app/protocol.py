@@ -143,6 +143,9 @@ class Hello(BaseModel):
     type: Literal["hello"] = "hello"
     run: RunInfo
     history: list[Record]
+    """Thinned to at most ``hello_points`` records (first, last, the lowest losses); page the rest over HTTP."""
+    history_complete: bool = True
+    history_total: int = 0
 
 
 class StatusMessage(BaseModel):

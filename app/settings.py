@@ -40,11 +40,25 @@ class Settings(BaseSettings):
     """Most metrics messages per second and run; each carries every record since the previous one."""
     snapshot_fps: float = Field(4.0, gt=0, le=30)
     """Most snapshot frames (weights, example activity, rule signals) per second and run."""
-    abandon_after_s: float = Field(600.0, gt=0)
-    """A paused or finished run that nobody watches ends its worker process after this many seconds (a paused
-    run then becomes ``stopped``; its history stays)."""
+    idle_release_s: float = Field(30.0, gt=0)
+    """A paused run that nobody watches keeps its worker this many seconds, then checkpoints (weights, optimizer,
+    generators, step) and gives the worker back; Play resumes it exactly where it was."""
+    unwatched_pause_s: float = Field(60.0, gt=0)
+    """A running run that nobody watches pauses itself after this many seconds."""
+    max_runs_per_owner: int = Field(3, ge=1)
+    """Most runs one owner may have queued or holding a worker at once; more is refused (HTTP 429)."""
+    max_queue: int = Field(20, ge=0)
+    """Most runs waiting in the queue; a run that would wait behind more is refused (HTTP 429)."""
+    history_cap: int = Field(50_000, ge=100)
+    """Most records a run keeps in memory; past this the older part is thinned (first, last and the lowest losses
+    are kept), the newest half stays complete."""
+    hello_points: int = Field(2000, ge=10)
+    """Most records a viewer's ``hello`` carries (thinned the same way); the rest can be paged over HTTP."""
+    control_rate: float = Field(10.0, gt=0)
+    """Controls per second one websocket may send (bursts up to the same number); more get an error frame."""
     max_runs_kept: int = Field(1000, ge=1)
-    """Most runs kept in the database; beyond this the oldest finished runs are forgotten."""
+    """Most runs kept; beyond this, creating a run forgets the creator's own oldest finished runs (never another
+    owner's), and start-up forgets the oldest finished runs of anyone."""
     send_timeout_s: float = Field(10.0, gt=0)
     """A viewer whose socket accepts nothing for this long is disconnected."""
     viewer_buffer: int = Field(256, ge=4, le=100_000)

@@ -75,6 +75,31 @@ def build(r: Resolved) -> tuple[Any, Any, CreditRule, Any]:
     return task, arch, rule, example
 
 
+def _object_state(obj: Any) -> dict[str, Any]:
+    """The tensors and generator states an object holds, and those of the plain objects it owns (a rule's
+    feedback), leaving out modules (the network has its own state dict) and configs."""
+    out: dict[str, Any] = {}
+    for name, v in vars(obj).items():
+        if isinstance(v, torch.Tensor):
+            out[name] = v.detach().clone()
+        elif isinstance(v, torch.Generator):
+            out[name] = v.get_state()
+        elif type(v).__module__.startswith("engine.rules") and hasattr(v, "__dict__"):
+            out[name] = _object_state(v)
+    return out
+
+
+def _load_object_state(obj: Any, state: dict[str, Any]) -> None:
+    for name, v in state.items():
+        current = getattr(obj, name)
+        if isinstance(current, torch.Generator):
+            current.set_state(v)
+        elif isinstance(v, dict):
+            _load_object_state(current, v)
+        else:
+            setattr(obj, name, v.clone())
+
+
 class Trainer:
     """Holds one run's state; :meth:`train_step` does one update, :meth:`run` all of them. Raises
     :class:`~engine.config.SettingError` (field ``rule``) when the rule cannot afford the run's size."""
@@ -114,6 +139,32 @@ class Trainer:
         self.spec = self.spec.model_copy(update={"optim": self.spec.optim.model_copy(update={"lr": lr})})
         for group in self.optimizer.param_groups:
             group["lr"] = lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything that decides the rest of the run: weights, optimizer state, the generators' states, the
+        rule's own state (e.g. a feedback matrix), the history, step, status and learning rate. A trainer built
+        from the same spec and given this by :meth:`load_state_dict` trains on exactly as this one would."""
+        return {
+            "arch": {k: v.detach().clone() for k, v in self.arch.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "trials": self.trials.get_state(),
+            "rule": _object_state(self.rule),
+            "history": [r.to_dict() for r in self.history],
+            "status": self.status,
+            "lr": self.spec.optim.lr,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict` of a trainer with the same spec."""
+        with torch.no_grad():
+            self.arch.load_state_dict(state["arch"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.trials.set_state(state["trials"])
+        _load_object_state(self.rule, state["rule"])
+        self.history = [StepRecord(**r) for r in state["history"]]
+        self.status = state["status"]
+        if state["lr"] != self.spec.optim.lr:
+            self.set_lr(state["lr"])
 
     def train_step(self) -> StepRecord:
         """One update. Sets ``status`` to ``diverged`` (and skips the update) on a non-finite loss or gradient."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.deps import ManagerDep
 from app.owners import OPTIONAL_TOKEN, TokenDep, digest, mint, require_owner
 from app.protocol import Control, RunDetail, RunInfo, dumps
-from app.runs.manager import Conflict, Run, RunManager
+from app.runs.manager import Conflict, LimitExceeded, Run, RunManager
 from engine.archs import ARCHS
 from engine.catalog import catalog
 from engine.config import ConfigModel, SettingError, build_config, describe_validation_error
@@ -162,6 +162,8 @@ async def create_run(spec: RunSpec, request: Request, manager: ManagerDep, token
         run = await manager.create(spec, owner=digest(token))
     except (UnknownName, Incompatible, SettingError) as err:
         bad_input(err)
+    except LimitExceeded as err:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(err)) from None
     return CreatedRun(**run.info().model_dump(), owner_token=token)
 
 
@@ -195,6 +197,8 @@ async def control_run(run_id: str, control: Annotated[Control, Body()], manager:
         await manager.control(run, control)
     except Conflict as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
+    except LimitExceeded as err:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(err)) from None
     return run.info()
 
 

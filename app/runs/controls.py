@@ -1,15 +1,17 @@
-"""Controls: what play, pause, step, stop, speed, lr and reset do to a run, given the state it is in.
+"""Controls: what play, pause, step, stop, speed, lr and reset do to a run, by the table in :mod:`app.runs.states`.
 
 :meth:`RunManager.apply <app.runs.manager.RunManager.apply>` hands every control here; a control that does not fit
-the run's state raises :class:`Conflict` (HTTP 409).
+the run's phase raises :class:`Conflict` (HTTP 409), one that would exceed a limit raises
+:class:`~app.runs.limits.LimitExceeded` (HTTP 429).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.protocol import FINISHED, Control, LearningRate, Play, Reset, Speed, Step, Stop
+from app.protocol import Control, LearningRate, Speed
 from app.runs.run import Run
+from app.runs.states import TABLE, phase, reason
 
 if TYPE_CHECKING:
     from app.runs.manager import RunManager
@@ -21,52 +23,57 @@ class Conflict(Exception):
 
 def apply(manager: RunManager, run: Run, control: Control) -> int | None:
     """Apply a control without waiting for the worker; returns the command's sequence number, if any."""
-    worker = run.worker
-    # judge by what the run will be once the worker has done what it was already told
-    status = run.pending if run.pending and run.status in ("paused", "running") else run.status
+    ph = phase(run)
+    outcome = TABLE[ph][control.action]
     seq = None
-    if isinstance(control, Reset):
+    manager.touched(run)  # a control is attention: the unwatched graces start again
+    if outcome == "refuse":
+        raise Conflict(reason(ph, control.action, run.status))
+    if outcome == "nothing":
+        return None
+    if outcome == "reset":
         seq = reset(manager, run)
-    elif status in FINISHED:
-        raise Conflict(f"the run is {status}; only reset is possible")
-    elif isinstance(control, Stop):
-        if run in manager.queue:
-            manager.queue.remove(run)
-            manager._pump()
-        run.status, run.queue_position, run.autoplay = "stopped", None, False
-        manager._end_worker(run)
-    elif isinstance(control, (Speed, LearningRate)):
+    elif outcome == "stop":
+        manager.stop(run, None)
+    elif outcome == "set":
         if isinstance(control, Speed):
             run.speed = control.value
-        else:
+        elif isinstance(control, LearningRate):
             run.spec = {**run.spec, "optim": {**run.spec["optim"], "lr": control.value}}
-        if worker is not None and status != "queued":
-            worker.send(control.action, control.value)
-    elif status == "queued":
-        if isinstance(control, Step):
-            raise Conflict("the run is queued; step once it is ready (paused)")
-        run.autoplay = isinstance(control, Play)
-    elif isinstance(control, Step) and status != "paused":
-        raise Conflict("step works only while paused; pause first")
-    elif worker is not None:
-        seq = worker.send(control.action)
-        run.pending = "running" if isinstance(control, Play) else "paused"
-    manager._changed(run)
+        if run.worker is not None and not run.worker.ending and ph in ("paused", "running"):
+            run.worker.send(control.action, control.value)  # a starting worker is told in its "ready" handler
+    elif outcome in ("autoplay", "no_autoplay"):
+        run.autoplay = "play" if outcome == "autoplay" else None
+        if outcome == "no_autoplay" and ph == "waiting" and manager.checkpoints.load_checkpoint(run.id):
+            manager.unqueue(run)  # a parked run sent to the queue by Play: Pause takes it back out
+    elif outcome in ("requeue_play", "requeue_step"):
+        manager.admit(run.owner, exclude=run)
+        run.message = None
+        manager.enqueue(run, autoplay="play" if outcome == "requeue_play" else "step")
+    elif outcome == "forward" and run.worker is not None:
+        seq = run.worker.send(control.action)
+        run.pending = "running" if control.action == "play" else "paused"
+    manager.changed(run)
     return seq
 
 
 def reset(manager: RunManager, run: Run) -> int | None:
-    """Back to step 0, paused: the worker resets itself, or (with no usable worker) the run queues for a new one."""
-    run.message, run.autoplay = None, False
-    if run.worker is not None and not run.worker.ending and run.status != "queued":
+    """Back to step 0, paused: a live worker resets itself; otherwise the run queues for a fresh worker."""
+    run.message, run.autoplay = None, None
+    manager.checkpoints.delete_checkpoint(run.id)
+    worker = run.worker
+    if worker is not None and not worker.ending and run.status in ("paused", "running"):
         run.pending = "paused"
-        return run.worker.send("reset")  # the worker's "reset" message clears the history
+        return worker.send("reset")  # the worker's "reset" message clears the history
+    if run.status != "queued":
+        manager.admit(run.owner, exclude=run)
     run.history.clear()
     run.step = 0
     run.hub.resync_all()
-    if run.worker is not None and run.worker.ending:
-        run.worker = None  # let it finish on its own; a new worker takes over
-    if run.status != "queued":
-        manager.store.clear_records(run.id)
-        manager._enqueue(run)
+    manager.store.clear_records(run.id)
+    if worker is not None:  # ending, or starting from a checkpoint that is no longer wanted: let it go
+        manager.end_worker(run)
+        run.worker = None
+    if run not in manager.queue:
+        manager.enqueue(run)
     return None

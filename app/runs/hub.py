@@ -4,11 +4,14 @@ Each message is encoded **once** (JSON text or a finished binary frame) and hand
 keeps:
 
 * an append-only, bounded buffer of metrics messages: a healthy viewer gets every record; a viewer that falls
-  more than ``buffer`` messages behind has its buffer dropped and is sent a fresh ``hello`` (full history) instead,
-  so records are never silently lost, only replaced by a resync;
+  more than ``buffer`` messages behind has its buffer dropped and is sent a fresh ``hello`` instead (the history,
+  thinned to a few thousand points; the rest can be paged), so records are never silently lost, only replaced by
+  a resync;
 * latest-value slots for ``status`` and the snapshot frame: a slow viewer gets the newest and skips the rest;
   snapshots also wait for acks (at most ``max_unacked`` in flight);
-* an :class:`asyncio.Event` that wakes its own writer task; a second task reads what the browser sends.
+* an :class:`asyncio.Event` that wakes its own writer task; a second task reads what the browser sends;
+* a token bucket for its controls (``control_rate`` per second): an excess control is answered with an error
+  frame (``"code": "rate_limited"``) and never reaches the run (so a flood of pauses builds no snapshots).
 
 A stalled viewer therefore delays only itself, holds bounded memory, and is dropped when one send takes longer
 than ``send_timeout``. Everything here runs on the event loop; publishers call in from the loop, never from
@@ -26,6 +29,7 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.protocol import CLIENT_MESSAGE, AckMessage, AuthMessage, ControlMessage, ErrorMessage, dumps
+from app.runs.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +41,9 @@ ControlHandler = Callable[[ControlMessage | AuthMessage], Awaitable[str | None]]
 class Viewer:
     """One connected browser: its slots, buffer and wake-up event."""
 
-    def __init__(self, websocket: WebSocket):
+    def __init__(self, websocket: WebSocket, control_rate: float):
         self.websocket = websocket
+        self.controls = TokenBucket(control_rate)
         self.metrics: deque[str] = deque()
         self.status: str | None = None
         self.snapshot: bytes | None = None
@@ -53,8 +58,9 @@ class Hub:
     """The viewers of one run."""
 
     def __init__(self, make_hello: Callable[[], str], *, buffer: int = 256, max_unacked: int = 2,
-                 send_timeout: float = 10.0):
+                 send_timeout: float = 10.0, control_rate: float = 10.0):
         self.make_hello = make_hello
+        self.control_rate = control_rate
         self.buffer = buffer
         self.max_unacked = max_unacked
         self.send_timeout = send_timeout
@@ -109,7 +115,7 @@ class Hub:
     # -- one viewer's life --------------------------------------------------------------------------------------
     async def serve(self, websocket: WebSocket, on_control: ControlHandler) -> None:
         """Stream to ``websocket`` until it disconnects or stalls. The socket must already be accepted."""
-        viewer = Viewer(websocket)
+        viewer = Viewer(websocket, self.control_rate)
         viewer.snapshot = self.last_snapshot
         self.viewers.add(viewer)
         self.on_change()
@@ -193,14 +199,20 @@ class Hub:
             if isinstance(parsed, AckMessage):
                 v.unacked = max(0, v.unacked - 1)
                 v.wake.set()
+            elif not v.controls.take():
+                self._tell(v, f"too many controls: at most {self.control_rate:g} per second; this one was ignored",
+                           code="rate_limited")
             else:
                 reply = await on_control(parsed)
                 if reply:
                     v.errors.append(reply)
                     v.wake.set()
 
-    def _tell(self, v: Viewer, text: str) -> None:
-        v.errors.append(dumps(ErrorMessage(message=text).model_dump()))
+    def _tell(self, v: Viewer, text: str, code: str | None = None) -> None:
+        message = ErrorMessage(message=text).model_dump()
+        if code is not None:
+            message["code"] = code
+        v.errors.append(dumps(message))
         v.wake.set()
 
 

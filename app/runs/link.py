@@ -31,6 +31,8 @@ class Worker:
     events: Connection
     reader: threading.Thread | None = None
     ending: bool = False
+    parking: bool = False
+    """Told to checkpoint and exit (its run stays paused without a worker)."""
     seq: int = 0
     acked: int = 0
     waiters: list[tuple[int, asyncio.Future[None]]] = field(default_factory=list)
@@ -97,16 +99,16 @@ class Worker:
             _post(loop, on_exit)
 
 
-def open_worker(ctx: BaseContext, run_id: str, spec: dict[str, Any], speed: float,
-                settings: Settings) -> tuple[Worker, tuple[Connection, Connection]]:
-    """A worker process for a run, not started yet, and the child's ends of its pipes (close them once the
-    process has started, or failed to)."""
+def open_worker(ctx: BaseContext, run_id: str, spec: dict[str, Any], speed: float, settings: Settings,
+                checkpoint: bytes | None = None) -> tuple[Worker, tuple[Connection, Connection]]:
+    """A worker process for a run (resuming from ``checkpoint`` if given), not started yet, and the child's ends
+    of its pipes (close them once the process has started, or failed to)."""
     commands_child, commands = ctx.Pipe(duplex=False)
     events, events_child = ctx.Pipe(duplex=False)
     s = settings
     process = ctx.Process(
         target=worker_main, name=f"creditlab-run-{run_id}", daemon=True,
-        args=(spec, commands_child, events_child, s.fps, s.snapshot_fps, speed, s.plugins))
+        args=(spec, commands_child, events_child, s.fps, s.snapshot_fps, speed, s.plugins, checkpoint))
     return Worker(process, commands, events), (commands_child, events_child)
 
 

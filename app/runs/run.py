@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.protocol import FINISHED, RunInfo
+from app.protocol import FINISHED, RunInfo, RunStatus
 from app.runs.hub import Hub
 from app.runs.link import Worker
 from app.store import StoredRun
@@ -23,7 +23,7 @@ class Run:
     id: str
     spec: dict[str, Any]
     hub: Hub
-    status: str = "queued"
+    status: RunStatus = "queued"
     step: int = 0
     speed: float = 0.0
     message: str | None = None
@@ -33,13 +33,19 @@ class Run:
     history: list[dict[str, Any]] = field(default_factory=list)
     queue_position: int | None = None
     worker: Worker | None = None
-    autoplay: bool = False
+    owner: str | None = None
+    autoplay: str | None = None
+    """What to do once a queued run's worker is ready: "play", "step", or nothing (None)."""
     pending: str | None = None
     """The status the worker will report once it has handled the commands already sent (None: caught up)."""
     last_status: str = ""
-    abandon: asyncio.TimerHandle | None = None
     owner: str | None = None
     """SHA-256 of the owner's token (app/owners.py); None: nobody may control the run (made before owners)."""
+    hello_cache: tuple[Any, str] | None = None
+    """(history key, encoded thinned history) for the next hello (see RunManager._hello)."""
+    timer: asyncio.TimerHandle | None = None
+    timer_kind: str | None = None
+    """What ``timer`` will do when nobody watches: "pause" a running run or "park" a paused one."""
 
     @property
     def lr(self) -> float:
@@ -57,7 +63,7 @@ class Run:
                 "alignment": {k: late_mean(self.history, k) for k in ("recurrent", "all")}}
 
     def info(self) -> RunInfo:
-        return RunInfo(id=self.id, spec=self.spec, status=self.status, step=self.step,  # type: ignore[arg-type]
+        return RunInfo(id=self.id, spec=self.spec, status=self.status, step=self.step,
                        queue_position=self.queue_position, speed=self.speed, lr=self.lr, final=self.final(),
                        message=self.message, cost=self.cost, viewers=len(self.hub.viewers), created=self.created,
                        updated=self.updated)

@@ -9,16 +9,19 @@ decimated by wall clock, never by step count:
 * ``("snapshot", bytes)`` at most ``snapshot_fps`` times a second: a finished binary frame
   (:func:`app.protocol.encode_snapshot`), so the server forwards it without touching it;
 * ``("state", {"status", "step", "cost", "speed", "lr"})`` after every command and whenever the status changes;
-* ``("ready", {...})`` once the trainer is built, ``("error", text)`` if anything raises (then the process exits).
+* ``("ready", {"step", "cost", "lr"})`` once the trainer is built (or restored from a checkpoint: then ``step`` is
+  where it resumes), ``("error", text)`` if anything raises (then the process exits);
+* ``("checkpoint", bytes)`` on ``park``: ``torch.save`` of ``Trainer.state_dict()``, after which it exits.
 
-Commands are tuples ``(name, value, seq)`` with name one of play, pause, step, reset, stop, speed, lr (value is
-None except for speed and lr). Each ``state`` message carries the ``seq`` of the last command handled, so the
+Commands are tuples ``(name, value, seq)`` with name one of play, pause, step, reset, stop, park, speed, lr (value
+is None except for speed and lr). Each ``state`` message carries the ``seq`` of the last command handled, so the
 server knows which of its commands a state already reflects. The server closing the command pipe means stop.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import time
 import traceback
 from multiprocessing.connection import Connection
@@ -33,12 +36,14 @@ from engine.training import Trainer
 
 class _Worker:
     def __init__(self, spec: dict[str, Any], commands: Connection, out: Connection, fps: float,
-                 snapshot_fps: float, speed: float):
+                 snapshot_fps: float, speed: float, checkpoint: bytes | None = None):
         self.resolved = resolve(parse_spec(spec))
         self.commands, self.out = commands, out
         self.flush_every, self.snapshot_every = 1.0 / fps, 1.0 / snapshot_fps
         self.speed = speed
         self.trainer = Trainer(self.resolved)
+        if checkpoint is not None:
+            self.trainer.load_state_dict(torch.load(io.BytesIO(checkpoint), weights_only=True))
         self.playing = False
         self.quit = False
         self.seq = 0
@@ -80,13 +85,22 @@ class _Worker:
             self.quit = True
             self.flush()
             return
+        if name == "park":
+            self.playing = False
+            self.flush()
+            buffer = io.BytesIO()
+            torch.save(t.state_dict(), buffer)
+            self.out.send(("checkpoint", buffer.getvalue()))
+            self.quit = True
+            return
         if name == "play":
             self.playing = not t.finished
             self.next_step = time.monotonic()
         elif name == "pause":
-            self.playing = False
+            was_playing, self.playing = self.playing, False
             self.flush()
-            self.send_snapshot()
+            if was_playing:  # a pause that changes nothing builds no snapshot
+                self.send_snapshot()
         elif name == "step":
             if not t.finished:
                 self.playing = False
@@ -150,7 +164,7 @@ class _Worker:
 
 
 def worker_main(spec: dict[str, Any], commands: Connection, out: Connection, fps: float, snapshot_fps: float,
-                speed: float, plugins: list[str]) -> None:
+                speed: float, plugins: list[str], checkpoint: bytes | None = None) -> None:
     """Process entry point. Never raises: a failure becomes an ``("error", text)`` message and exit code 1."""
     torch.set_num_threads(1)
     code = 0
@@ -158,8 +172,9 @@ def worker_main(spec: dict[str, Any], commands: Connection, out: Connection, fps
     try:
         for module in plugins:
             importlib.import_module(module)
-        worker = _Worker(spec, commands, out, fps, snapshot_fps, speed)
-        out.send(("ready", {"step": 0, "cost": worker.trainer.cost()}))
+        worker = _Worker(spec, commands, out, fps, snapshot_fps, speed, checkpoint)
+        t = worker.trainer
+        out.send(("ready", {"step": t.step_count, "cost": t.cost(), "lr": t.spec.optim.lr}))
         worker.loop()
     except (BrokenPipeError, EOFError, KeyboardInterrupt):
         pass  # the server went away or ended us; nothing left to tell

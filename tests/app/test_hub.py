@@ -181,3 +181,29 @@ def test_any_client_message_gets_an_answer_not_a_crash(messages: list[str | byte
         assert errors + len(seen) == len(messages)  # every message: exactly one outcome
 
     asyncio.run(main())
+
+
+def test_a_flood_of_controls_is_rate_limited_per_connection() -> None:
+    """Controls beyond control_rate per second get an error frame and never reach the run."""
+
+    async def main() -> None:
+        seen: list[Any] = []
+
+        async def on_control(message: Any) -> None:
+            seen.append(message)
+            return None
+
+        hub = Hub(lambda: '{"type":"hello"}', control_rate=10)
+        ws = FakeSocket()
+        task = asyncio.create_task(hub.serve(ws, on_control))  # type: ignore[arg-type]
+        for _ in range(50):
+            await ws.inbox.put({"type": "websocket.receive", "text": '{"type":"control","action":"pause"}'})
+        await _until(lambda: ws.inbox.empty() and len(ws.texts()) >= 17)  # hello + the (bounded) error frames
+        limited = [t for t in ws.texts() if t["type"] == "error"]
+        assert 10 <= len(seen) <= 12 and limited and all(t["code"] == "rate_limited" for t in limited)
+        await ws.inbox.put({"type": "websocket.receive", "text": '{"type":"ack"}'})  # acks are never limited
+        await ws.inbox.put({"type": "websocket.disconnect"})
+        await asyncio.wait_for(task, 10)
+        assert task.exception() is None
+
+    asyncio.run(main())

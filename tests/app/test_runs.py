@@ -1,4 +1,4 @@
-"""Runs end to end: divergence, worker failures, process hygiene, abandoned runs, persistence across restarts."""
+"""Runs end to end: divergence, worker failures, process hygiene, unwatched runs, persistence across restarts."""
 
 from __future__ import annotations
 
@@ -82,24 +82,26 @@ def test_stop_ends_the_worker_process(client: TestClient) -> None:
     assert manager.workers == 0 and not manager.live
 
 
-def test_abandoned_run_gives_its_worker_back(tmp_path: Path) -> None:
-    with TestClient(create_app(make_settings(tmp_path, abandon_after_s=0.3))) as client:
+def test_unwatched_paused_run_rests_without_its_worker(tmp_path: Path) -> None:
+    with TestClient(create_app(make_settings(tmp_path, idle_release_s=0.3))) as client:
         run_id = ready_run(client)["id"]
         pid = worker_pid(client, run_id)
-        info = wait_status(client, run_id, "stopped")
-        assert "nobody watching" in info["message"]
-        wait_for(lambda: gone(pid), what="the abandoned worker to exit")
+        manager = client.app.state.manager  # type: ignore[attr-defined]
+        wait_for(lambda: manager.runs[run_id].worker is None and gone(pid), what="the idle worker to exit")
+        info = run_info(client, run_id)
+        assert info["status"] == "paused" and "nobody watched" in info["message"]
+        assert manager.workers == 0
 
 
-def test_watched_run_is_not_abandoned(tmp_path: Path) -> None:
-    with TestClient(create_app(make_settings(tmp_path, abandon_after_s=0.3))) as client:
+def test_watched_run_keeps_its_worker(tmp_path: Path) -> None:
+    with TestClient(create_app(make_settings(tmp_path, idle_release_s=0.3))) as client:
         run_id = new_run(client)["id"]
         with watch(client, run_id) as reader:
             reader.until(lambda m: m["type"] == "status" and m["status"] == "paused")
-            # hold the viewer for twice abandon_after_s (an absence check: it needs some wall time)
+            # hold the viewer for twice idle_release_s (an absence check: it needs some wall time)
             start = time.monotonic()
             wait_for(lambda: time.monotonic() - start > 0.6, what="time to pass")
-            assert run_info(client, run_id)["status"] == "paused"
+            assert client.app.state.manager.runs[run_id].worker is not None  # type: ignore[attr-defined]
             assert control(client, run_id, "step").json()["step"] == 1
 
 
