@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -120,12 +121,14 @@ def run_one(task: str, rule: str, seed: int, steps: int | None = None) -> dict[s
     torch.set_num_threads(1)
     spec = RunSpec(task=task, rule=rule, seed=seed, alignment_every=0,
                    **({} if steps is None else {"steps": steps}))
+    cpu = time.process_time()
     trainer = Trainer(spec)
     history = list(trainer.run())
+    cpu = time.process_time() - cpu
     return {"task": task, "rule": rule, "seed": seed, "status": trainer.status, "steps": len(history),
             "accuracy": late_mean(history, "accuracy"), "loss": late_mean(history, "loss"),
             "ms_per_update": sum(r.ms for r in history) / max(1, len(history)),
-            "rise": late_rise([r.loss for r in history])}
+            "rise": late_rise([r.loss for r in history]), "cpu_s": cpu}
 
 
 def late_rise(losses: list[float]) -> float:
@@ -182,6 +185,7 @@ def run_matrix(size: str = "ci", tasks: list[str] | None = None, seeds: tuple[in
                          "values": values, "pass": bool(values) and all(c.holds(v) for v in values)})
         claims[t] = {"contrast": contrast, "checks": rows, "pass": all(r["pass"] for r in rows)}
     return {"size": size, "seeds": list(seeds), "steps": steps, "torch": torch.__version__,
+            "cpu_s": sum(x["cpu_s"] for x in runs),
             "machine": platform.machine(), "cells": cells, "claims": claims, "runs": runs}
 
 
@@ -203,6 +207,8 @@ def to_markdown(result: dict[str, Any], command: str) -> str:
         "earlier window of the same length, the largest over the seeds (positive: the loss climbed back). Accuracy: share of trials right for decisions (chance ½); "
         "variance explained R² for pattern_generation and path_integration; share of recalls within tolerance for "
         "store_recall; share of steps within 0.125 of the true probability for add.",
+        "",
+        f"CPU time of the whole matrix: {result['cpu_s'] / 60:.1f} min (one thread per run).",
         "",
     ]
     for task, rows in result["cells"].items():
