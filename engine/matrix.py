@@ -74,8 +74,9 @@ CLAIMS: dict[str, tuple[str, list[Check]]] = {
             "(0.519) and ends between it and readout-only, which stays near the no-memory floor (0.662)",
             [Check("bptt", "loss", "<=", 0.47), Check("eprop", "loss", ">=", 0.55),
              Check("readout", "loss", ">=", 0.60)]),
-    "evidence_accumulation": ("BPTT counts the cues and holds the count; e-prop and a fixed random network fall "
-                              "short", [Check("bptt", "accuracy", ">=", 0.95), Check("readout", "accuracy", "<=", 0.9)]),
+    "evidence_accumulation": ("with fast units (α = ½) BPTT learns to count the cues and hold the count; a fixed "
+                              "random network falls short",
+                              [Check("bptt", "accuracy", ">=", 0.93), Check("readout", "accuracy", "<=", 0.9)]),
     "pattern_generation": ("with no input to mark time, only rules that train the recurrent weights make the "
                            "pattern (BPTT and RFLO); a fixed random network's readout explains nothing",
                            [Check("bptt", "accuracy", ">=", 0.95), Check("rflo", "accuracy", ">=", 0.8),
