@@ -64,6 +64,10 @@ class EvidenceAccumulation(Task):
     description = "Count left and right cues, wait, then report the side that had more."
     reference = "Bellec et al. 2020, Nat. Commun. 11:3625 (evidence accumulation)"
     loss_kind = "xent"
+    # Units that forget within a couple of steps (α = ½): the count must be held by learned recurrent dynamics. With
+    # Murray's α = 0.1 each unit's own leak already integrates the cues and a fixed random network (readout-only)
+    # reaches about 95 % (measured), so that default would show no contrast.
+    network = {"alpha": 0.5}
     config: EvidenceConfig
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.matrix import CLAIMS, late_mean, run_matrix, to_markdown
+from engine.matrix import CLAIMS, late_mean, late_rise, run_matrix, to_markdown
 from engine.rules import RULES
 from engine.tasks import TASKS
 
@@ -36,6 +36,11 @@ def test_late_mean_is_the_mean_of_the_last_tenth_and_at_least_ten():
     assert late_mean(hist, "loss") == pytest.approx(sum(range(180, 200)) / 20)
     assert late_mean(hist[:50], "loss") == pytest.approx(sum(range(40, 50)) / 10)
     assert late_mean(hist[:4], "loss") == pytest.approx(1.5)
+
+
+def test_late_rise_sees_a_loss_that_climbs_back_and_not_one_that_keeps_falling():
+    assert late_rise([1.0] * 50 + [0.5] * 30 + [0.8] * 20) == pytest.approx(0.3)
+    assert late_rise([1.0 / (k + 1) for k in range(300)]) < 0
 
 
 def test_the_committed_matrix_holds_todays_claims_and_all_pass():

@@ -31,12 +31,14 @@ A1_NET = {"hidden": 50, "alpha": 0.1, "gain": 1.5}
 
 
 def test_rflo_learns_the_periodic_pattern_with_a_clock():
-    trainer, losses = run(task="pattern_generation", rule="rflo", arch_config=A1_NET, batch=1, steps=400,
-                          optim={"lr": 0.01}, seed=0)
+    """A two-slot clock (one channel on in each half of the trial) marks time too coarsely for a fixed random network:
+    its readout gets to about 0.011 (measured, seed 0), RFLO to about 0.002, by shaping the recurrent dynamics."""
+    trainer, losses = run(task="pattern_generation", task_config={"input": "clock", "channels": 2}, rule="rflo",
+                          arch_config=A1_NET, batch=1, steps=400, optim={"lr": 0.01}, seed=0)
     final = sum(losses[-50:]) / 50
     assert losses[0] > 0.05
-    assert final < 0.01, final  # more than 97 % of the target's variance explained
-    assert final < silent_loss(trainer) / 30
+    assert final < 0.005, final  # more than 98 % of the target's variance explained
+    assert final < silent_loss(trainer) / 60
     assert trainer.rule.feedback.B is not None  # it was random feedback that did it
 
 
