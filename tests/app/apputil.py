@@ -49,8 +49,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "condi
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    base = dict(data_dir=data_dir, max_concurrent_runs=2, fps=20, snapshot_fps=10, abandon_after_s=60,
-                send_timeout_s=5)
+    base = dict(data_dir=data_dir, max_concurrent_runs=2, fps=20, snapshot_fps=10, send_timeout_s=5)
     return Settings(**{**base, **overrides})
 
 

@@ -13,8 +13,11 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.protocol import Stop
 from app.runs.manager import RunManager
-from apputil import TINY, control, make_settings, new_run, ready_run, run_info, wait_for, wait_status, watch
+from app.owners import digest
+from apputil import AUTH, OWNER, TINY, control, make_settings, new_run, ready_run, run_info, wait_for, wait_status, watch
 from engine.spec import RunSpec
+
+STUDENT = "s" * 43  # a second owner's token
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -142,12 +145,12 @@ def test_limits_answer_429_with_a_reason(tmp_path: Path) -> None:
     with TestClient(create_app(settings)) as client:
         manager = manager_of(client)
         new_run(client), new_run(client)
-        r = client.post("/api/runs", json=TINY)
+        r = client.post("/api/runs", json=TINY, headers=AUTH)  # the same owner's third
         assert r.status_code == 429 and "at most 2" in r.json()["detail"]
         spec = RunSpec.model_validate(TINY)
         client.portal.call(manager.create, spec, "owner-b")  # type: ignore[union-attr]
-        r = client.post("/api/runs", json=TINY)
-        assert r.status_code == 429  # still the anonymous owner's limit
+        r = client.post("/api/runs", json=TINY, headers=AUTH)
+        assert r.status_code == 429  # still the first owner's limit
         with pytest.raises(Exception, match="queue is full"):
             client.portal.call(manager.create, spec, "owner-c")  # type: ignore[union-attr]
         assert len(manager.queue) == 2
@@ -158,14 +161,14 @@ def test_creating_runs_never_deletes_another_owners_runs(tmp_path: Path) -> None
     with TestClient(create_app(settings)) as client:
         manager = manager_of(client)
         spec = RunSpec.model_validate(TINY)
-        theirs = client.portal.call(manager.create, spec, "teacher")  # type: ignore[union-attr]
+        theirs = client.portal.call(manager.create, spec, digest(OWNER))  # type: ignore[union-attr]
         wait_status(client, theirs.id, "paused")
         control(client, theirs.id, "stop")
         mine = []
         for _ in range(4):
-            run = client.portal.call(manager.create, spec, "student")  # type: ignore[union-attr]
+            run = client.portal.call(manager.create, spec, digest(STUDENT))  # type: ignore[union-attr]
             wait_status(client, run.id, "paused")
-            control(client, run.id, "stop")
+            control(client, run.id, "stop", headers={"Authorization": f"Bearer {STUDENT}"})
             mine.append(run.id)
         assert theirs.id in manager.runs  # the teacher's finished run is kept
         assert mine[-1] in manager.runs and mine[0] not in manager.runs  # the student's oldest finished went

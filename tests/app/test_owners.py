@@ -22,6 +22,12 @@ CONTROLS: list[tuple[str, float | None]] = [("play", None), ("pause", None), ("s
 STRANGER = {"Authorization": f"Bearer {mint()}"}
 
 
+@pytest.fixture
+def settings(tmp_path: Any) -> Any:
+    """These tests send many controls in a row: lift the per-connection rate limit (tested in test_hub)."""
+    return make_settings(tmp_path, control_rate=1000.0)
+
+
 def _state(client: TestClient, run_id: str) -> dict[str, Any]:
     info = run_info(client, run_id)
     return {k: info[k] for k in ("status", "step", "history", "lr", "speed", "spec", "message")}
