@@ -19,6 +19,7 @@ from starlette.routing import Match
 
 from app.bodies import BodyGuard
 from app.routes import api, history, pages, ws
+from app.runs.checkpoints import StoredCheckpoints
 from app.runs.manager import RunManager
 from app.settings import Settings
 from app.store import Store
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.database_url is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(settings.resolved_database_url())
-        manager = RunManager(settings, store)
+        manager = RunManager(settings, store, checkpoints=StoredCheckpoints(store))
         app.state.store, app.state.manager = store, manager
         await manager.start()
         try:

@@ -86,11 +86,19 @@ class RunManager:
             run.owner = stored.owner
             run.step = run.history[-1]["step"] if run.history else 0
             history.cap(run.history, self.settings.history_cap)
-            if run.status not in FINISHED:
+            self.runs[run.id] = run
+        live = [run for run in self.runs.values() if run.status not in FINISHED]
+        preload = getattr(self.checkpoints, "preload", None)
+        kept = await asyncio.to_thread(preload, [r.id for r in live]) if preload else {}
+        for run in live:
+            if run.id in kept:  # resting with a checkpoint: Play resumes it exactly, as before the restart
+                run.status, run.step = "paused", kept[run.id]
+                run.history = [r for r in run.history if r["step"] <= run.step]
+                run.message = "resting since the server restarted; Play resumes it exactly where it was"
+            else:
                 run.status = "stopped"
                 run.message = "the server restarted while this run was live; reset it to train again"
-                self._save(run)
-            self.runs[run.id] = run
+            self._save(run)
         self._prune(None)  # retention at start: the oldest finished runs of anyone beyond max_runs_kept
 
     async def close(self) -> None:
@@ -103,7 +111,8 @@ class RunManager:
         if self._refresh is not None:
             self._refresh.cancel()
         for run in self.runs.values():
-            if run.status in LIVE:
+            resting = run.worker is None and run.status == "paused" and self.checkpoints.load_checkpoint(run.id)
+            if run.status in LIVE and not resting:  # a resting run keeps its checkpoint: it resumes after a restart
                 run.status, run.message, run.queue_position = "stopped", "the server shut down", None
                 self._save(run)
             self.end_worker(run)
@@ -283,7 +292,7 @@ class RunManager:
         elif kind == "ready":
             self._ready(run, worker, data)
         elif kind == "checkpoint":
-            self.checkpoints.save_checkpoint(run.id, data)
+            self.checkpoints.save_checkpoint(run.id, run.step, data)
         elif kind == "reset":
             run.history.clear()
             run.step = 0

@@ -104,6 +104,31 @@ def test_parked_run_resumes_exactly(quick: TestClient) -> None:
     assert len(resumed["history"]) == 30
 
 
+def test_a_resting_run_survives_a_restart_and_resumes_exactly(tmp_path: Path) -> None:
+    """The checkpoint is kept in the database: after a restart the resting run is still paused at its step, and
+    Play finishes it with the history of a run that never stopped."""
+    settings = make_settings(tmp_path, idle_release_s=1.0, unwatched_pause_s=0.5)
+    with TestClient(create_app(settings)) as client:
+        manager = manager_of(client)
+        run_id = ready_run(client, **ADAPTIVE)["id"]
+        for _ in range(7):
+            control(client, run_id, "step")
+        wait_for(lambda: manager.runs[run_id].worker is None, what="the idle run to park")
+    with TestClient(create_app(settings)) as client:
+        info = run_info(client, run_id)
+        assert info["status"] == "paused" and info["step"] == 7 and "resumes" in info["message"]
+        with watch(client, run_id) as reader:
+            control(client, run_id, "play")
+            reader.until(lambda m: m["type"] == "status" and m["status"] == "done")
+        resumed = run_info(client, run_id)
+        straight = ready_run(client, **ADAPTIVE)["id"]
+        with watch(client, straight) as reader:
+            control(client, straight, "play")
+            reader.until(lambda m: m["type"] == "status" and m["status"] == "done")
+        assert curve(resumed) == curve(run_info(client, straight))
+        assert len(resumed["history"]) == 30
+
+
 def test_step_on_a_parked_run_resumes_one_update(quick: TestClient) -> None:
     client, manager = quick, manager_of(quick)
     run_id = ready_run(client, **ADAPTIVE)["id"]
