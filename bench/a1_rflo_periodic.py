@@ -19,7 +19,7 @@ Reported: Eq. (1) averaged over the last 100 trials, every ``--every`` trials an
 Measured here (seed 0, one thread, on two shared cores; BPTT and readout stopped early for time):
 
     trials        1000     2000     3000     4500     6000     8000     10000
-    RFLO        (2e-2)   9.9e-3   5.9e-3   3.2e-3   1.9e-3   9.7e-4   5.3e-4
+    RFLO        1.8e-2   9.9e-3   5.9e-3   3.2e-3   1.9e-3   9.7e-4   5.3e-4
     BPTT        1.9e-2   1.1e-2   7.6e-3   4.2e-3      —        —        —
     readout     4.2e-2   3.8e-2   3.6e-2      —        —        —        —
 
