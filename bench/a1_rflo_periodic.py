@@ -16,6 +16,17 @@ Murray's setting, in the lab's engine:
 Reported: Eq. (1) averaged over the last 100 trials, every ``--every`` trials and at the end. The anchor, after
 10 000 trials: BPTT 2.3e-4, RFLO 1.5e-4.
 
+Measured here (seed 0, one thread, on two shared cores; BPTT and readout stopped early for time):
+
+    trials        1000     2000     3000     4500     6000     8000     10000
+    RFLO        1.8e-2   9.9e-3   5.9e-3   3.2e-3   1.9e-3   9.7e-4   5.3e-4
+    BPTT        1.9e-2   1.1e-2   7.6e-3   4.2e-3      —        —        —
+    readout     4.2e-2   3.8e-2   3.6e-2      —        —        —        —
+
+RFLO keeps pace with BPTT trial for trial (as in the anchor, slightly ahead) and is still falling at 10 000 trials
+(5.3e-4, 3.5× the anchor's 1.5e-4); readout-only, which can only reweight the fixed network's deterministic
+trajectory from h_0 = 0.1, levels off near 3.6e-2.
+
     .venv/bin/python bench/a1_rflo_periodic.py --trials 10000 [--rules bptt,rflo,readout] [--seed 0]
 """
 
