@@ -64,6 +64,8 @@ class EvidenceAccumulation(Task):
     description = "Count left and right cues, wait, then report the side that had more."
     reference = "Bellec et al. 2020, Nat. Commun. 11:3625 (evidence accumulation)"
     loss_kind = "xent"
+    chance = 0.5
+    accuracy_note = "A trial is right when the mean answer over the judged steps picks the side that had more cues."
     config: EvidenceConfig
 
     @property
