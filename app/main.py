@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match, Route
 
-from app.routes import api, pages, ws
+from app.routes import api, estimate, pages, ws
 from app.runs.manager import RunManager
 from app.settings import Settings
 from app.store import Store
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(estimate.router)
     app.include_router(ws.router)
     app.mount("/static", StaticFiles(directory=pages.asset_dir("static"), check_dir=False), name="static")
     app.add_exception_handler(405, method_not_allowed)

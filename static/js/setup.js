@@ -1,12 +1,13 @@
 // The set-up panels (Task, Architecture, Rule, Training) built from the catalog: pickers, generated forms, the
 // one-line summary, and whether the set-up is shown.
 
-import { $, app } from "./store.js";
+import { $, app, dash } from "./store.js";
 import { buildForm } from "./forms.js";
 import { GROUPS, writeHash } from "./state.js";
 import { render } from "./status.js";
 import { schedulePreview } from "./preview.js";
 import { sendLr } from "./controls.js";
+import { scheduleEstimate } from "./estimate.js";
 
 function entry(kind, name) {
   return app.catalog[kind].find((e) => e.name === name);
@@ -65,9 +66,9 @@ function groupSettings(group) {
     case "optim":
       return app.catalog.optim || [];
     case "run":
-      return (app.catalog.run || []).map((s) =>
-        // The lab measures alignment with BPTT every 10 updates unless told otherwise: it is the point of the lab.
-        s.name === "alignment_every" && !s.default ? { ...s, default: 10 } : s);
+      // The engine's RunSpec defaults (steps, alignment_every, …) as the catalog states them: one set of defaults
+      // for the page and the CLI.
+      return app.catalog.run || [];
     default:
       return [];
   }
@@ -168,7 +169,10 @@ function onField(group, name, value) {
   if (group === "optim" && name === "lr") {
     $("live-lr").value = value ?? "";
     clearTimeout(lrTimer);
-    lrTimer = setTimeout(() => sendLr(value), 300);
+    // A set-up change reaches a live run too; Play after the run ended applies it if it did not (controls.js).
+    lrTimer = setTimeout(() => sendLr(value).then(() => {
+      if (app.run?.lr === value) app.runLr = value;
+    }), 300);
   }
   changed();
 }
@@ -176,6 +180,8 @@ function onField(group, name, value) {
 /** Any setup change: new URL hash, status text (a stale run says so), the one-line summary. */
 export function changed() {
   writeHash(app.setup, app.runId);
+  if (!app.runId) dash?.setTask(entry("tasks", app.setup.task)); // a run shows its own task's lines
+  scheduleEstimate();
   summarise();
   render();
 }
@@ -206,10 +212,12 @@ function summarise() {
 
 const SETUP_KEY = "creditlab.setupOpen";
 
-export function setSetupOpen(open) {
+/** Show or hide the set-up; `remember` false for a change the page made by itself (projector mode). */
+export function setSetupOpen(open, remember = true) {
   $("pipeline").hidden = !open;
   $("btn-setup").setAttribute("aria-expanded", String(open));
   $("btn-setup").querySelector(".label").textContent = open ? "Hide set-up" : "Show set-up";
+  if (!remember) return;
   try {
     localStorage.setItem(SETUP_KEY, open ? "1" : "0");
   } catch {
