@@ -251,6 +251,8 @@ export function applySetup(setup) {
   buildRuleList();
   $("live-lr").value = app.setup.optim.lr ?? "";
   writeHash(app.setup, app.runId);
+  if (!app.runId) dash?.setTask(entry("tasks", app.setup.task));
+  scheduleEstimate();
   summarise();
 }
 

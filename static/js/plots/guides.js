@@ -26,10 +26,9 @@ export function taskGuides(task) {
   const greys = ["#9a9a9a", "#6b6b6b", "#222222"];
   floors.forEach((f, i) => {
     const c = greys[Math.min(i, greys.length - 1)];
-    // The loss axis is logarithmic: a log-axis shape and annotation take log10 of the value.
-    const y = Math.log10(f.value);
-    loss.shapes.push({ ...hline(y, i === floors.length - 1 ? "dash" : "dot", c), name: `floor ${f.value}` });
-    loss.annotations.push(label(y, `${f.value}: ${f.label}`, c));
+    // The loss axis is logarithmic: Plotly places a shape there at the value itself, an annotation at its log10.
+    loss.shapes.push({ ...hline(f.value, i === floors.length - 1 ? "dash" : "dot", c), name: `floor ${f.value}` });
+    loss.annotations.push(label(Math.log10(f.value), `${f.value}: ${f.label}`, c));
   });
   return { acc, loss };
 }
