@@ -8,6 +8,7 @@ import { render } from "./status.js";
 import { schedulePreview } from "./preview.js";
 import { sendLr } from "./controls.js";
 import { scheduleEstimate } from "./estimate.js";
+import { kinshipNote } from "./kinship.js";
 
 function entry(kind, name) {
   return app.catalog[kind].find((e) => e.name === name);
@@ -177,8 +178,15 @@ function onField(group, name, value) {
   changed();
 }
 
+/** Where the picked rule is the same algorithm as another (kinship.js), say so under its description. */
+function noteKinship() {
+  const r = entry("rules", app.setup.rule);
+  $("rule-kin").textContent = kinshipNote(app.setup.rule, app.setup.rule_config, r?.description || "");
+}
+
 /** Any setup change: new URL hash, status text (a stale run says so), the one-line summary. */
 export function changed() {
+  noteKinship();
   writeHash(app.setup, app.runId);
   if (!app.runId) dash?.setTask(entry("tasks", app.setup.task)); // a run shows its own task's lines
   scheduleEstimate();
@@ -253,6 +261,7 @@ export function applySetup(setup) {
   writeHash(app.setup, app.runId);
   if (!app.runId) dash?.setTask(entry("tasks", app.setup.task));
   scheduleEstimate();
+  noteKinship();
   summarise();
 }
 

@@ -51,7 +51,12 @@ def test_a_run_link_without_the_token_is_a_watch_link(page: Page, browser: Brows
         wait_drawn(other, "plot-loss", 0, 3)
         n = len(finite(plot(other, "plot-loss")["data"][0]["y"]))
         wait_drawn(other, "plot-loss", 0, n + 3)
-        other.wait_for_function("() => document.getElementById('plot-wrec').data !== undefined", timeout=30_000)
+        # The weight heatmap is painted too (canvas pixels, not just a counter).
+        other.wait_for_function("""() => { const c = document.querySelector('#plot-wrec canvas');
+            if (!c || c.width < 2) return false;
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+            return false; }""", timeout=30_000)
         # Keys do nothing for a watcher.
         other.locator("#status-text").click()
         other.keyboard.press("Space")
