@@ -124,3 +124,14 @@ def test_summary_numbers_are_late_means(page: Page, guard) -> None:  # noqa: ANN
     shown = float(page.locator("#stat-loss").text_content())
     assert shown == pytest.approx(mean, rel=0.05, abs=0.006), (shown, mean, ys[-1])
     expect(page.locator("#stat-window")).to_contain_text(f"last {k}")
+
+
+def test_rule_picker_says_random_feedback_eprop_and_rflo_are_one_algorithm(page: Page, guard) -> None:  # noqa: ANN001
+    open_lab(page, "#task=dnms&arch=rnn&rule=rflo")
+    kin = page.locator("#rule-kin")
+    expect(kin).to_be_visible()
+    expect(kin).to_contain_text("same algorithm")
+    page.click('label[for="rule-bptt"]')
+    expect(kin).to_be_hidden()
+    open_lab(page, "#task=dnms&arch=rnn&rule=eprop&rule_config.feedback=random")
+    expect(kin).to_contain_text("same algorithm")
