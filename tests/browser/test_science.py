@@ -46,6 +46,22 @@ def test_alignment_shows_network_credit_and_readout_gets_a_dash(page: Page, guar
     names = page.locator("button.about").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
     assert len(names) >= 11 and len(set(names)) == len(names), names
     page.locator("#chart-align").screenshot(path=str(shots_dir / "alignment-eprop.png"))
+    # The learning signal's colours follow the data: its largest values reach (nearly) the ends of the colour map,
+    # rather than fading to white under limits fixed at the first, larger values.
+    page.wait_for_function("() => document.querySelector('#chart-signal-learning_signal canvas')?.width > 1", timeout=90_000)
+    page.wait_for_timeout(2000)
+    strength = page.evaluate("""() => {
+        const c = document.querySelector('#chart-signal-learning_signal canvas');
+        if (!c || c.width < 2) return -1;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const ends = [[0x21, 0x66, 0xac], [0xb2, 0x18, 0x2b]], white = [0xf7, 0xf7, 0xf7];
+        const far = (p) => Math.hypot(p[0] - white[0], p[1] - white[1], p[2] - white[2]);
+        const full = Math.min(...ends.map(far));
+        let best = 0;
+        for (let i = 0; i < d.length; i += 4) best = Math.max(best, far([d[i], d[i + 1], d[i + 2]]) / full);
+        return best; }""")
+    assert strength >= 0.75, f"the learning signal is drawn faintly (strongest pixel {strength:.2f} of full colour)"
+    page.locator("#chart-signal-learning_signal").screenshot(path=str(shots_dir / "learning-signal.png"))
     page.click("#btn-play")
     page.wait_for_function("() => window.__credit.status === 'paused'", timeout=30_000)
 
