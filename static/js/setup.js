@@ -60,8 +60,13 @@ function groupSettings(group) {
   switch (group) {
     case "task_config":
       return entry("tasks", app.setup.task)?.settings || [];
-    case "arch_config":
-      return entry("archs", app.setup.arch)?.settings || [];
+    case "arch_config": {
+      // A task may bring its own defaults for network settings (catalog "network", e.g. Add's α = 0.5): the form
+      // shows those, as the engine would use them, so the page and the CLI start the same network.
+      const own = entry("tasks", app.setup.task)?.network || {};
+      return (entry("archs", app.setup.arch)?.settings || []).map((s) =>
+        Object.prototype.hasOwnProperty.call(own, s.name) ? { ...s, default: own[s.name] } : s);
+    }
     case "rule_config":
       return entry("rules", app.setup.rule)?.settings || [];
     case "optim":
@@ -128,8 +133,14 @@ function buildRuleList() {
 }
 
 export function pickTask(name) {
+  // Network settings the old or the new task brings its own default for go back to the (new) default.
+  const own = { ...(entry("tasks", app.setup.task)?.network || {}), ...(entry("tasks", name)?.network || {}) };
   app.setup.task = name;
   app.setup.task_config = {};
+  if (Object.keys(own).length) {
+    for (const k of Object.keys(own)) delete app.setup.arch_config[k];
+    buildGroup("arch_config");
+  }
   describe($("task-desc"), entry("tasks", name));
   buildGroup("task_config");
   countLabel($("settings-task"), groupSettings("task_config").length);
