@@ -14,14 +14,30 @@ export function setOwner(runId, owner) {
   verdicts.set(runId, Boolean(owner));
 }
 
-/** Created here: this browser owns it even before any server answer. */
+const CREATED_KEY = "creditlab.created";
+
+function created() {
+  try {
+    return JSON.parse(localStorage.getItem(CREATED_KEY) || "[]");
+  } catch {
+    return [];
+  }
+}
+
+/** Created here: this browser owns it even before any server answer (remembered across reloads, last 50). */
 export function markOwned(runId) {
   verdicts.set(runId, true);
+  try {
+    localStorage.setItem(CREATED_KEY, JSON.stringify([...created().filter((id) => id !== runId), runId].slice(-50)));
+  } catch {
+    /* private mode: known for this page only */
+  }
 }
 
 export function isWatching() {
   if (!app.runId) return false;
   if (verdicts.has(app.runId)) return !verdicts.get(app.runId);
+  if (created().includes(app.runId)) return false; // the server's verdict, when it comes, still decides
   return !ownerToken();
 }
 
