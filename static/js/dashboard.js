@@ -10,7 +10,7 @@ import { WeightHeatmap } from "./plots/heatmap.js";
 import { Raster } from "./plots/raster.js";
 import { OutputChart } from "./plots/trial.js";
 import { CostMeter } from "./plots/cost.js";
-import { AlignmentChart, alignmentParts } from "./plots/alignment.js";
+import { AlignmentChart } from "./plots/alignment.js";
 import { StickyLimit, maxAbs, niceCeil } from "./plots/common.js";
 import { taskGuides } from "./plots/guides.js";
 import { nameAbout } from "./about.js";

@@ -78,7 +78,7 @@ def test_a_run_link_without_the_token_is_a_watch_link(page: Page, browser: Brows
 @pytest.mark.skipif(importlib.util.find_spec("engine.estimate") is None,
                     reason="engine.estimate is not on this branch yet (guard to remove after the merge)")
 def test_slow_setup_is_estimated_before_play(page: Page, guard) -> None:  # noqa: ANN001
-    page.goto("/#task=dnms&arch=rnn&rule=rtrl&arch_config.hidden=128&rule_config.max_memory_mb=100000")
+    page.goto("/#task=dnms&arch=rnn&rule=rtrl&arch_config.hidden=96&rule_config.max_memory_mb=65536")
     ready(page)
     est = page.locator("#estimate")
     expect(est).to_contain_text("per update", timeout=30_000)
