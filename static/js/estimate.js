@@ -16,6 +16,14 @@ export function scheduleEstimate(delay = 400) {
   timer = setTimeout(loadEstimate, delay);
 }
 
+/** A long duration in the unit a person thinks in: minutes, hours or days. */
+function duration(ms) {
+  const min = ms / 60000;
+  if (min < 90) return `${Math.max(1, Math.round(min))} min`;
+  if (min < 48 * 60) return `${Math.round(min / 60)} h`;
+  return `${Math.round(min / 1440)} days`;
+}
+
 function perUpdate(ms) {
   return ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10000 ? 0 : 1)} s` : `${Math.max(1, Math.round(ms))} ms`;
 }
@@ -36,7 +44,7 @@ async function loadEstimate() {
     el.textContent = !Number.isFinite(ms) ? ""
       : est.slow
         ? `About ${perUpdate(ms)} per update (estimated): this set-up is slow. ` +
-          `${app.setup.run.steps ?? ""} updates would take about ${Math.round((ms * (app.setup.run.steps || 0)) / 60000)} min. ` +
+          (app.setup.run.steps > 0 ? `${app.setup.run.steps} updates would take about ${duration(ms * app.setup.run.steps)}. ` : "") +
           "Fewer hidden units, a smaller batch or shorter trials make it faster."
         : `About ${perUpdate(ms)} per update (estimated).`;
     if (!app.runId && dash) {
