@@ -33,7 +33,10 @@ def catalog() -> dict[str, Any]:
     tasks = []
     for name, cls in TASKS:
         e = _entry(name, cls)
-        e["loss"] = cls.loss_kind
+        e.update(loss=cls.loss_kind, chance=cls.chance, accuracy_note=cls.accuracy_note,
+                 loss_floors=[dict(f) for f in cls.loss_floors],
+                 # the task's own defaults for network settings (e.g. Add's α), so the page's forms show them
+                 network=dict(getattr(cls, "network", {}) or {}))
         tasks.append(e)
     archs = [_entry(name, cls) for name, cls in ARCHS]
     compat = {a: [r for r, rc in RULES if a in rc.supports] for a, _ in ARCHS}

@@ -63,6 +63,15 @@ class Add(Task):
     reference = "Marschall, Cho & Savin 2020, JMLR 21:1-34"
     loss_kind = "xent"
     network = {"alpha": 0.5}  # the lags are exact step counts: a leak of 2 steps (Marschall et al. use α ∈ {1, ½})
+    #: Always answering 0.5 is within 0.125 of the true probability only when it is 0.5: a quarter of the steps.
+    chance = 0.25
+    accuracy_note = ("A judged step is right when the predicted probability is within 0.125 of the true one "
+                     "(half the gap between the four possible values); always answering 0.5 scores 25 %.")
+    loss_floors = [
+        {"value": round(FLOOR_NOTHING, 3), "label": "remembers nothing"},
+        {"value": round(FLOOR_T1, 3), "label": "remembers the flip t1 steps ago"},
+        {"value": round(FLOOR_OPTIMAL, 3), "label": "remembers both flips (best possible)"},
+    ]
     config: AddConfig
 
     @property

@@ -12,6 +12,13 @@ metadata (``description`` in one line, ``reference``, ``network``: its own defau
   with ℓ = ½‖y − y*‖² for ``mse`` and ℓ = −Σ_k y*_k log softmax(y)_k for ``xent``. Because (1) is a sum over
   steps, an online rule can compute ∂L/∂y_t at step t from that step's output alone (:meth:`Task.step_loss`).
 * ``accuracy(outputs, trial) -> float`` in [0, 1], the task's own notion of "right".
+
+Display metadata (shown by the page, exposed by :func:`engine.catalog.catalog`):
+
+* ``chance``: the accuracy of guessing (e.g. 0.5 for a yes/no decision), ``None`` for a regression task, where
+  "right" is a tolerance or a variance explained and guessing has no single rate,
+* ``accuracy_note``: one sentence saying what counts as "right",
+* ``loss_floors``: losses that mark what the network has learned, ``[{"value": float, "label": str}]``.
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ class Task:
     loss_kind: ClassVar[Literal["mse", "xent"]] = "mse"
     #: The task's defaults for network settings (e.g. ``{"alpha": 0.5}``), used where the run does not set them.
     network: ClassVar[dict[str, Any]] = {}
+    chance: ClassVar[float | None] = None
+    accuracy_note: ClassVar[str] = ""
+    loss_floors: ClassVar[list[dict[str, float | str]]] = []
 
     def __init__(self, config: ConfigModel):
         self.config = config

@@ -53,6 +53,8 @@ class DNMS(Task):
     description = "Remember a sample stimulus over a delay, then say whether the test stimulus differs from it."
     reference = "Marschall, Cho & Savin 2020, JMLR 21:1-34 (Delay_Nonmatch task)"
     loss_kind = "xent"
+    chance = 0.5
+    accuracy_note = "A trial is right when the mean answer over the judged steps picks the correct side (match or non-match)."
     config: DNMSConfig
 
     @property

@@ -68,6 +68,8 @@ class EvidenceAccumulation(Task):
     # Murray's α = 0.1 each unit's own leak already integrates the cues and a fixed random network (readout-only)
     # reaches about 95 % (measured), so that default would show no contrast.
     network = {"alpha": 0.5}
+    chance = 0.5
+    accuracy_note = "A trial is right when the mean answer over the judged steps picks the side that had more cues."
     config: EvidenceConfig
 
     @property

@@ -55,6 +55,8 @@ class PathIntegration(Task):
     description = "Integrate a velocity input over time and report the position reached."
     reference = "Cueva & Wei 2018, ICLR (recurrent networks trained to integrate velocity)"
     loss_kind = "mse"
+    accuracy_note = ("A regression task: \"right\" is the variance explained (R², 0 to 100 %) by the reported "
+                     "positions on the judged steps, not a share of trials; there is no chance level.")
     config: PathConfig
 
     @property

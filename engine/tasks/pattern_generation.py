@@ -74,6 +74,8 @@ class PatternGeneration(Task):
     description = "Produce a fixed sum of sines over the trial, timed by a clock or frozen-noise input."
     reference = "Murray 2019, eLife 8:e43299; Bellec et al. 2020, Nat. Commun. 11:3625"
     loss_kind = "mse"
+    accuracy_note = ("A regression task: \"right\" is the variance of the target pattern the output explains "
+                     "(R², 0 to 100 %), not a share of trials; there is no chance level.")
     config: PatternConfig
 
     @property

@@ -52,6 +52,8 @@ class StoreRecall(Task):
     description = "Store the value shown with the store cue and report it when the recall cue comes."
     reference = "Hochreiter & Schmidhuber 1997, Neural Comput. 9:1735 (store/recall memory tasks)"
     loss_kind = "mse"
+    accuracy_note = ("A regression task: a trial is right when the mean output over the recall steps lies within "
+                     "the tolerance (a task setting, 0.1 by default) of the stored value; chance depends on it.")
     config: StoreRecallConfig
 
     @property

@@ -1,4 +1,7 @@
-// HTTP calls to the lab's own server (same origin, relative paths only).
+// HTTP calls to the lab's own server (same origin, relative paths only). Run creation and controls carry the
+// owner token (owner.js); the token a creation returns is kept.
+
+import { authHeaders, saveOwnerToken } from "./owner.js";
 
 /** An HTTP error with the server's message and, for 422, the field errors [{path, msg}]. */
 export class ApiError extends Error {
@@ -28,12 +31,12 @@ export function parseDetail(detail) {
   return { message: "", fields: [] };
 }
 
-async function request(method, path, body, { signal } = {}) {
+async function request(method, path, body, { signal, auth = false } = {}) {
   let res;
   try {
     res = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...(auth ? authHeaders() : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
@@ -60,8 +63,18 @@ async function request(method, path, body, { signal } = {}) {
 export const api = {
   catalog: () => request("GET", "/api/catalog"),
   preview: (task, taskConfig, seed, opts) => request("POST", "/api/preview", { task, task_config: taskConfig, seed }, opts),
-  createRun: (spec) => request("POST", "/api/runs", spec),
+  createRun: async (spec) => {
+    const info = await request("POST", "/api/runs", spec, { auth: true });
+    if (info && info.owner_token) {
+      saveOwnerToken(info.owner_token);
+      delete info.owner_token;
+    }
+    return info;
+  },
+  /** What a spec would cost before it runs: the cost keys plus "slow" (engine/estimate.py). */
+  estimate: (spec, opts) => request("POST", "/api/estimate", spec, opts),
   getRun: (id) => request("GET", `/api/runs/${encodeURIComponent(id)}`),
   control: (id, action, value) =>
-    request("POST", `/api/runs/${encodeURIComponent(id)}/control`, value === undefined ? { action } : { action, value }),
+    request("POST", `/api/runs/${encodeURIComponent(id)}/control`, value === undefined ? { action } : { action, value },
+      { auth: true }),
 };

@@ -13,7 +13,8 @@ import { LIVE, isStale, render, showStats } from "./status.js";
 import { applySetup, changed, pickArch, pickTask, restoreSetupOpen, setSetupOpen } from "./setup.js";
 import { schedulePreview } from "./preview.js";
 import { attach, control } from "./runs.js";
-import { guarded, resetRun, sendLr, stepOnce, togglePlay } from "./controls.js";
+import { guarded, resetRun, sendLr, startCopy, stepOnce, togglePlay } from "./controls.js";
+import { installAbout } from "./about.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Projector mode, about-notes, help
@@ -28,14 +29,16 @@ function setProjectorMode(on) {
 function toggleProjector() {
   const on = !document.documentElement.classList.contains("projector");
   setProjectorMode(on);
-  // At the projector the charts matter most: fold the set-up away (one click brings it back).
-  if (on) setSetupOpen(false);
+  // At the projector the charts matter most: fold the set-up away, and bring it back when projector mode ends. This
+  // is the page's own doing, so it is not remembered as the person's choice.
+  setSetupOpen(!on, false);
 }
 
 function wireChrome() {
   $("btn-play").addEventListener("click", togglePlay);
   $("btn-step").addEventListener("click", stepOnce);
   $("btn-reset").addEventListener("click", resetRun);
+  $("btn-copy").addEventListener("click", startCopy);
   $("btn-projector").addEventListener("click", toggleProjector);
   $("btn-help").addEventListener("click", () => $("help").showModal());
   $("btn-setup").addEventListener("click", () => setSetupOpen($("pipeline").hidden));
@@ -48,23 +51,19 @@ function wireChrome() {
   $("live-lr").addEventListener("change", (e) => {
     const raw = e.target.value.trim();
     const v = raw === "" ? null : Number(raw);
+    $("live-lr-error").textContent = "";
+    if (app.runId && !isStale() && LIVE.has(app.run?.status)) {
+      // A live change steers the running run only: the set-up (and the address) keep what the run started with.
+      sendLr(v);
+      return;
+    }
+    // No live run: the box is a shortcut to the set-up's learning rate.
     const f = app.forms.optim?.fields.get("lr");
     if (f) f.el.value = raw;
     app.setup.optim.lr = Number.isFinite(v) ? v : raw;
     changed();
-    $("live-lr-error").textContent = "";
-    if (app.runId && !isStale()) sendLr(v);
   });
-  // "What am I looking at?" notes: one click opens, a second closes. They overlay the chart (no layout shift).
-  document.addEventListener("click", (e) => {
-    const btn = e.target.closest("button.about");
-    if (!btn) return;
-    const note = document.getElementById(btn.getAttribute("aria-controls"));
-    const open = btn.getAttribute("aria-expanded") !== "true";
-    btn.setAttribute("aria-expanded", String(open));
-    btn.textContent = open ? "Close" : "What am I looking at?";
-    note.hidden = !open;
-  });
+  installAbout();
   window.addEventListener("hashchange", () => {
     if (!app.catalog || !hashChangedExternally()) return;
     // Someone pasted or edited the address: take the setup (and run) it describes.

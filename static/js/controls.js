@@ -5,11 +5,15 @@ import { ApiError } from "./api.js";
 import { LIVE, TERMINAL, isStale, render, say } from "./status.js";
 import { control, createRun, needsNewRun, waitForStatus } from "./runs.js";
 import { showFieldErrors } from "./errors.js";
+import { isWatching } from "./watch.js";
 
-/** The learning rate in the form, if it is a valid number and differs from what the run uses. */
+/**
+ * The set-up's learning rate, if a person changed it in the set-up since the run started (a live change from the
+ * top bar is not part of the set-up and is not undone) and it differs from what the run uses.
+ */
 function pendingLr() {
   const lr = app.setup.optim?.lr;
-  return Number.isFinite(lr) && lr > 0 && app.run && lr !== app.run.lr ? lr : null;
+  return Number.isFinite(lr) && lr > 0 && app.run && lr !== app.runLr && lr !== app.run.lr ? lr : null;
 }
 
 let queue = Promise.resolve();
@@ -49,6 +53,7 @@ async function runGuarded(fn) {
 }
 
 export function togglePlay() {
+  if (isWatching()) return undefined; // a watcher has no controls (the keys included)
   return guarded(async () => {
     if (app.run?.status === "running") {
       await control("pause");
@@ -68,6 +73,7 @@ export function togglePlay() {
 }
 
 export function stepOnce() {
+  if (isWatching()) return undefined;
   if ($("btn-step").getAttribute("aria-disabled") === "true") return;
   return guarded(async () => {
     if (needsNewRun()) {
@@ -80,6 +86,7 @@ export function stepOnce() {
 }
 
 export function resetRun() {
+  if (isWatching()) return undefined;
   if ($("btn-reset").getAttribute("aria-disabled") === "true") return;
   return guarded(async () => {
     if (isStale()) {
@@ -92,8 +99,16 @@ export function resetRun() {
   });
 }
 
+/** A watcher's one action: a run of their own with this setup, started at once. */
+export function startCopy() {
+  return guarded(async () => {
+    await createRun();
+    await control("play");
+  });
+}
+
 export async function sendLr(value) {
-  if (!app.runId || isStale() || !Number.isFinite(value) || !LIVE.has(app.run?.status)) return;
+  if (!app.runId || isWatching() || isStale() || !Number.isFinite(value) || !LIVE.has(app.run?.status)) return;
   $("live-lr-error").textContent = "";
   try {
     await control("lr", value);

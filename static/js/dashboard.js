@@ -10,7 +10,11 @@ import { WeightHeatmap } from "./plots/heatmap.js";
 import { Raster } from "./plots/raster.js";
 import { OutputChart } from "./plots/trial.js";
 import { CostMeter } from "./plots/cost.js";
+import { AlignmentChart } from "./plots/alignment.js";
 import { StickyLimit, maxAbs, niceCeil } from "./plots/common.js";
+import { taskGuides } from "./plots/guides.js";
+import { nameAbout } from "./about.js";
+import { lateMean, lateWindow } from "./summary.js";
 
 const CURVE_INTERVAL_MS = 100;
 const SNAPSHOT_INTERVAL_MS = 200;
@@ -23,7 +27,8 @@ const SIGNAL_TEXT = {
     about:
       "The learning signal: at every step of the example trial, how much the unit that owns each of a few sample " +
       "synapses (one row each) is told to change its activity to reduce the error. The rule computes it online " +
-      "from the current error alone. Red: increase, blue: decrease.",
+      "from the current error alone. Red: increase, blue: decrease. The colour limits follow the signal (they " +
+      "shrink slowly as it fades when the network has learned), so its pattern stays visible.",
   },
   eligibility_trace: {
     title: "What each synapse remembers (eligibility traces)",
@@ -38,8 +43,8 @@ const SIGNAL_TEXT = {
     y: "state variable",
     about:
       "RTRL carries, for every unit, how its state depends on every recurrent weight (the influence matrix). Each " +
-      "row shows the size of that dependence for one state variable over the example trial. Keeping this matrix " +
-      "is what makes RTRL exact and expensive.",
+      "row shows the size of that dependence (never negative: dark is small, yellow large) for one state variable " +
+      "over the example trial. Keeping this matrix is what makes RTRL exact and expensive.",
   },
   feedback_alignment: {
     title: "Do the feedback weights agree with the readout?",
@@ -55,16 +60,8 @@ function humanise(name) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** The overall cosine from an alignment record (a number, or {all: …, per group…}). */
-export function alignmentValue(a) {
-  if (a === null || a === undefined) return null;
-  if (typeof a === "number") return Number.isFinite(a) ? a : null;
-  if (typeof a === "object") {
-    const v = a.all !== undefined ? a.all : Object.values(a).find((x) => typeof x === "number");
-    return typeof v === "number" && Number.isFinite(v) ? v : null;
-  }
-  return null;
-}
+/** Signals that are never negative get a sequential map; signed ones a diverging map with limits from the data. */
+const NON_NEGATIVE = new Set(["influence_norm"]);
 
 function finiteOrNull(v) {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
@@ -80,9 +77,8 @@ export class Dashboard {
     this.acc = new LineChart(document.getElementById("plot-acc"), {
       xTitle: "update", yTitle: "trials right (%)", yRange: [-2, 102], name: "right (%)", hoverFormat: ".0f", smooth: true,
     });
-    this.align = new LineChart(document.getElementById("plot-align"), {
-      xTitle: "update", yTitle: "cosine with BPTT", yRange: [-1.05, 1.05], name: "cosine", hoverFormat: ".2f",
-    });
+    this.align = new AlignmentChart(document.getElementById("plot-align"), document.getElementById("align-none"));
+    this.values = { loss: [], acc: [] };
     this.wrec = new WeightHeatmap(document.getElementById("plot-wrec"), {
       xTitle: "from unit", yTitle: "to unit", label: "Recurrent weight matrix",
       hover: (r, c, v) => `to ${r} from ${c}: ${v}`,
@@ -136,15 +132,17 @@ export class Dashboard {
     const x = recs.map((r) => r.step);
     this.loss.reset(colour, x, recs.map((r) => finiteOrNull(r.loss)));
     this.acc.reset(colour, x, recs.map((r) => (finiteOrNull(r.accuracy) === null ? null : 100 * r.accuracy)));
-    const al = recs.filter((r) => alignmentValue(r.alignment) !== null);
-    this.align.reset(colour, al.map((r) => r.step), al.map((r) => alignmentValue(r.alignment)));
+    this.align.reset(colour, recs);
     this.lastStep = recs.length ? recs[recs.length - 1].step : 0;
-    const last = history.length ? history[history.length - 1] : null;
-    this.latest = { step: last ? last.step : 0, loss: last ? last.loss : null, accuracy: last ? last.accuracy : null };
+    const all = history.filter((r) => r && typeof r.step === "number");
+    this.values = { loss: all.map((r) => finiteOrNull(r.loss)), acc: all.map((r) => finiteOrNull(r.accuracy)) };
+    const last = all.length ? all[all.length - 1] : null;
+    this.latest = { step: last ? last.step : 0, ...this.summary() };
     this.c.lossPoints = this.loss.points;
     this.markData();
     this.onStats(this.latest);
   }
+
 
   /** Metrics records from the server: queued for the next curve draw. Old or repeated steps are ignored. */
   addRecords(records) {
@@ -154,11 +152,28 @@ export class Dashboard {
       this.loss.push(r.step, finiteOrNull(r.loss));
       const acc = finiteOrNull(r.accuracy);
       this.acc.push(r.step, acc === null ? null : 100 * acc);
-      const a = alignmentValue(r.alignment);
-      if (a !== null) this.align.push(r.step, a);
-      this.latest = { step: r.step, loss: r.loss, accuracy: r.accuracy };
+      this.align.push(r.step, r.alignment);
+      this.values.loss.push(finiteOrNull(r.loss));
+      this.values.acc.push(acc);
+      this.latest = { step: r.step, loss: r.loss, accuracy: r.accuracy, late: true };
       this.c.metricsReceived += 1;
     }
+  }
+
+  /** What the big numbers show: the mean of the last 10 % of updates (at least 10), summary.js Eq. (1). */
+  summary() {
+    const n = this.values.loss.length;
+    return { loss: lateMean(this.values.loss), accuracy: lateMean(this.values.acc), window: lateWindow(n) };
+  }
+
+  /** The task's reference lines: chance on the accuracy chart, floors on the loss chart, and what "right" means. */
+  setTask(entry) {
+    const g = taskGuides(entry);
+    this.acc.setGuides(g.acc.shapes, g.acc.annotations);
+    this.loss.setGuides(g.loss.shapes, g.loss.annotations);
+    document.getElementById("acc-note").textContent = entry?.accuracy_note || "";
+    document.getElementById("acc-note-about").textContent =
+      entry && entry.chance === null ? "This task has no chance level: see the note under the chart." : "";
   }
 
   /** A decoded snapshot frame; kept as the newest, replacing (dropping) an undrawn older one. */
@@ -184,7 +199,7 @@ export class Dashboard {
       this.c.lossPoints = this.loss.points;
       this.c.curveFrames += 1;
       this.lastCurve = now;
-      this.onStats(this.latest);
+      this.onStats({ ...this.latest, ...this.summary() });
       this.markData();
       drew = true;
     }
@@ -316,6 +331,7 @@ export class Dashboard {
     box.className = scalar ? "plot" : "raster";
     fig.append(cap, about, box);
     this.signalsBox.append(fig);
+    nameAbout(btn);
     let s;
     if (scalar) {
       const chart = new LineChart(box, { xTitle: "update", yTitle: text.y || "value", name: humanise(name), hoverFormat: ".3g" });
@@ -323,7 +339,7 @@ export class Dashboard {
       s = { fig, chart, scalar: true, lastStep: -1 };
     } else {
       const raster = new Raster(box, {
-        map: "diverging", xTitle: "trial time (steps)", yTitle: text.y || "component", label: text.title,
+        map: NON_NEGATIVE.has(name) ? "viridis" : "diverging", limits: "smooth", xTitle: "trial time (steps)", yTitle: text.y || "component", label: text.title,
         hover: (r, c, v) => `${r}, step ${c}: ${v}`,
       });
       s = { fig, raster, scalar: false };

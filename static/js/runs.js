@@ -5,7 +5,8 @@ import { $, app, credit, dash } from "./store.js";
 import { api } from "./api.js";
 import { RunSocket } from "./socket.js";
 import { fromSpec, specKey, toSpec, writeHash } from "./state.js";
-import { TERMINAL, isStale, render, say } from "./status.js";
+import { LIVE, TERMINAL, isStale, render, say } from "./status.js";
+import { markOwned, setOwner } from "./watch.js";
 import { applySetup } from "./setup.js";
 import { schedulePreview } from "./preview.js";
 import { clearFieldErrors } from "./errors.js";
@@ -32,10 +33,12 @@ export function attach(runId) {
           schedulePreview(0);
         }
         app.runKey = specKey(toSpec(runSetup));
+        app.runLr = runSetup.optim?.lr;
       }
       if (!app.runKey) app.runKey = specKey(toSpec(app.setup));
       if (info.speed !== undefined) syncSpeed(info.speed);
       if (info.lr !== undefined && info.lr !== null) $("live-lr").value = info.lr;
+      dash.setTask(app.catalog.tasks.find((t) => t.name === (info.spec?.task || app.setup.task)));
       dash.reset(app.colours[info.spec?.rule || app.setup.rule], info.spec?.rule || app.setup.rule, msg.history || []);
       if (info.cost) dash.cost.update(info.cost);
       app.message = null;
@@ -67,6 +70,10 @@ export function attach(runId) {
       say("error", `The server says: ${msg.message}`);
       setTimeout(() => app.message && app.message.text.startsWith("The server says") && say(null, null), 6000);
     },
+    onAuth: (msg) => {
+      setOwner(runId, msg.owner);
+      render();
+    },
     onConnection: (state) => {
       app.connection = state;
       render();
@@ -79,10 +86,15 @@ export async function createRun() {
   clearFieldErrors();
   const spec = toSpec(app.setup);
   const old = app.runId;
+  const oldLive = LIVE.has(app.run?.status);
   const info = await api.createRun(spec);
-  if (old && app.createdHere.has(old)) api.control(old, "stop").catch(() => {});
+  // Our previous run, if it still holds a trainer, gives it back; a finished one has nothing to stop.
+  if (old && oldLive && app.createdHere.has(old)) api.control(old, "stop").catch(() => {});
   app.createdHere.add(info.id);
+  markOwned(info.id);
   app.runKey = specKey(spec);
+  app.runLr = spec.optim?.lr;
+  dash.setTask(app.catalog.tasks.find((t) => t.name === spec.task));
   dash.clearAll();
   dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
   attach(info.id);

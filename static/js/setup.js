@@ -1,12 +1,14 @@
 // The set-up panels (Task, Architecture, Rule, Training) built from the catalog: pickers, generated forms, the
 // one-line summary, and whether the set-up is shown.
 
-import { $, app } from "./store.js";
+import { $, app, dash } from "./store.js";
 import { buildForm } from "./forms.js";
 import { GROUPS, writeHash } from "./state.js";
 import { render } from "./status.js";
 import { schedulePreview } from "./preview.js";
 import { sendLr } from "./controls.js";
+import { scheduleEstimate } from "./estimate.js";
+import { kinshipNote } from "./kinship.js";
 
 function entry(kind, name) {
   return app.catalog[kind].find((e) => e.name === name);
@@ -58,16 +60,21 @@ function groupSettings(group) {
   switch (group) {
     case "task_config":
       return entry("tasks", app.setup.task)?.settings || [];
-    case "arch_config":
-      return entry("archs", app.setup.arch)?.settings || [];
+    case "arch_config": {
+      // A task may bring its own defaults for network settings (catalog "network", e.g. Add's α = 0.5): the form
+      // shows those, as the engine would use them, so the page and the CLI start the same network.
+      const own = entry("tasks", app.setup.task)?.network || {};
+      return (entry("archs", app.setup.arch)?.settings || []).map((s) =>
+        Object.prototype.hasOwnProperty.call(own, s.name) ? { ...s, default: own[s.name] } : s);
+    }
     case "rule_config":
       return entry("rules", app.setup.rule)?.settings || [];
     case "optim":
       return app.catalog.optim || [];
     case "run":
-      return (app.catalog.run || []).map((s) =>
-        // The lab measures alignment with BPTT every 10 updates unless told otherwise: it is the point of the lab.
-        s.name === "alignment_every" && !s.default ? { ...s, default: 10 } : s);
+      // The engine's RunSpec defaults (steps, alignment_every, …) as the catalog states them: one set of defaults
+      // for the page and the CLI.
+      return app.catalog.run || [];
     default:
       return [];
   }
@@ -126,8 +133,14 @@ function buildRuleList() {
 }
 
 export function pickTask(name) {
+  // Network settings the old or the new task brings its own default for go back to the (new) default.
+  const own = { ...(entry("tasks", app.setup.task)?.network || {}), ...(entry("tasks", name)?.network || {}) };
   app.setup.task = name;
   app.setup.task_config = {};
+  if (Object.keys(own).length) {
+    for (const k of Object.keys(own)) delete app.setup.arch_config[k];
+    buildGroup("arch_config");
+  }
   describe($("task-desc"), entry("tasks", name));
   buildGroup("task_config");
   countLabel($("settings-task"), groupSettings("task_config").length);
@@ -168,14 +181,26 @@ function onField(group, name, value) {
   if (group === "optim" && name === "lr") {
     $("live-lr").value = value ?? "";
     clearTimeout(lrTimer);
-    lrTimer = setTimeout(() => sendLr(value), 300);
+    // A set-up change reaches a live run too; Play after the run ended applies it if it did not (controls.js).
+    lrTimer = setTimeout(() => sendLr(value).then(() => {
+      if (app.run?.lr === value) app.runLr = value;
+    }), 300);
   }
   changed();
 }
 
+/** Where the picked rule is the same algorithm as another (kinship.js), say so under its description. */
+function noteKinship() {
+  const r = entry("rules", app.setup.rule);
+  $("rule-kin").textContent = kinshipNote(app.setup.rule, app.setup.rule_config, r?.description || "");
+}
+
 /** Any setup change: new URL hash, status text (a stale run says so), the one-line summary. */
 export function changed() {
+  noteKinship();
   writeHash(app.setup, app.runId);
+  if (!app.runId) dash?.setTask(entry("tasks", app.setup.task)); // a run shows its own task's lines
+  scheduleEstimate();
   summarise();
   render();
 }
@@ -206,10 +231,12 @@ function summarise() {
 
 const SETUP_KEY = "creditlab.setupOpen";
 
-export function setSetupOpen(open) {
+/** Show or hide the set-up; `remember` false for a change the page made by itself (projector mode). */
+export function setSetupOpen(open, remember = true) {
   $("pipeline").hidden = !open;
   $("btn-setup").setAttribute("aria-expanded", String(open));
   $("btn-setup").querySelector(".label").textContent = open ? "Hide set-up" : "Show set-up";
+  if (!remember) return;
   try {
     localStorage.setItem(SETUP_KEY, open ? "1" : "0");
   } catch {
@@ -243,6 +270,9 @@ export function applySetup(setup) {
   buildRuleList();
   $("live-lr").value = app.setup.optim.lr ?? "";
   writeHash(app.setup, app.runId);
+  if (!app.runId) dash?.setTask(entry("tasks", app.setup.task));
+  scheduleEstimate();
+  noteKinship();
   summarise();
 }
 

@@ -23,12 +23,15 @@ export function decodeFrame(buffer) {
   return { header, arrays };
 }
 
+import { ownerToken } from "./owner.js";
+
 const CLOSE_UNKNOWN_RUN = 4404;
 
 export class RunSocket {
   /**
    * @param {string} runId
    * @param {object} handlers onHello(msg), onStatus(msg), onMetrics(msg), onSnapshot(frame), onServerError(msg),
+   *   onAuth(msg: {owner: bool}),
    *   onConnection(state: "connecting"|"open"|"reconnecting"|"gone", detail)
    */
   constructor(runId, handlers) {
@@ -54,6 +57,9 @@ export class RunSocket {
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
+      // Once per connection: this browser's owner token, if it has one (a watcher sends nothing).
+      const token = ownerToken();
+      if (token) ws.send(JSON.stringify({ type: "auth", token }));
       this.h.onConnection?.("open");
     };
     ws.onmessage = (ev) => this.receive(ev.data);
@@ -99,7 +105,12 @@ export class RunSocket {
         case "metrics":
           this.h.onMetrics?.(msg);
           break;
+        case "auth":
+          this.h.onAuth?.(msg);
+          break;
         case "error":
+          // A server without owners does not know the auth message; nothing is wrong for the viewer.
+          if (/'auth'/.test(msg.message || "")) break;
           this.h.onServerError?.(msg);
           break;
         default:

@@ -2,6 +2,7 @@
 
 import { $, app, credit, dash } from "./store.js";
 import { specKey, toSpec } from "./state.js";
+import { renderWatch } from "./watch.js";
 
 export const TERMINAL = new Set(["done", "diverged", "stopped", "error"]);
 export const LIVE = new Set(["queued", "paused", "running"]);
@@ -30,7 +31,10 @@ function statusView() {
   const step = app.run?.step ?? credit.step;
   if (!app.catalog) return ["loading", "Loading the catalog…"];
   if (app.message) return [app.message.kind, app.message.text];
-  if (!app.runId) return ["empty", `Ready. Press Play to train ${app.setup.arch} on ${app.setup.task} with ${ruleTitle(app.setup.rule)}.`];
+  if (!app.runId) {
+    const slow = app.estimate?.slow ? ` Slow set-up: about ${Math.round(app.estimate.ms_per_update / 1000)} s per update.` : "";
+    return ["empty", `Ready. Press Play to train ${app.setup.arch} on ${app.setup.task} with ${ruleTitle(app.setup.rule)}.${slow}`];
+  }
   if (app.connection === "gone") return ["error", "This run is no longer on the server. Press Play to start a new one."];
   const stale = isStale() ? " Settings changed: Play starts a new run with them." : "";
   if (!s) return ["loading", "Connecting to the run…"];
@@ -46,7 +50,7 @@ function statusView() {
     case "running":
       return ["running", `Training: update ${step}.${stale}`];
     case "done":
-      return ["done", `Finished after ${step} updates. Loss ${fmtLoss(dash.latest.loss)}, right ${fmtAcc(dash.latest.accuracy)}. Reset (R) to watch it again.${stale}`];
+      return ["done", `Finished after ${step} updates. ${lateText()} Reset (R) to watch it again.${stale}`];
     case "diverged":
       return ["diverged", `The network blew up at update ${step}: its numbers grew beyond what a computer can hold (loss is not a number). Try a smaller learning rate, then Reset (R).${stale}`];
     case "stopped":
@@ -56,6 +60,11 @@ function statusView() {
     default:
       return ["paused", `Status: ${s}.`];
   }
+}
+
+/** A watcher cannot press Reset or Play: drop the status line's advice to. */
+function watchText(text) {
+  return text.replace(/ ?(Reset \(R\)|Press Play|Press Play \(Space\))[^.]*\./g, "").trim();
 }
 
 function setDisabled(btn, reasonEl, reason) {
@@ -71,7 +80,9 @@ function setDisabled(btn, reasonEl, reason) {
 }
 
 export function render() {
-  const [kind, text] = statusView();
+  const watching = renderWatch();
+  const [kind, rawText] = statusView();
+  const text = watching && app.runId && !app.message ? `Watching someone else's run. ${watchText(rawText)}` : rawText;
   const bar = $("status");
   bar.dataset.state = kind;
   if ($("status-text").textContent !== text) $("status-text").textContent = text;
@@ -106,12 +117,22 @@ export function render() {
   setDisabled(reset, $("reset-reason"), resetReason);
 }
 
+/** "Loss 0.12, right 93 % (mean of the last 50 updates)." — summary.js Eq. (1), never the last batch alone. */
+function lateText() {
+  const s = dash?.summary();
+  if (!s || !s.window) return "";
+  return `Loss ${fmtLoss(s.loss)}, right ${fmtAcc(s.accuracy)} (mean of the last ${s.window} updates).`;
+}
+
+/** The big numbers: update count, and loss / right as the mean of the last 10 % of updates (dash.summary()). */
 export function showStats(latest) {
   const step = latest.step || 0;
+  const s = dash ? dash.summary() : { loss: null, accuracy: null, window: 0 };
   credit.step = Math.max(step, app.run?.step || 0);
   $("stat-step").textContent = String(credit.step);
-  $("stat-loss").textContent = latest.loss === undefined ? "–" : step ? fmtLoss(latest.loss) : "–";
-  $("stat-acc").textContent = step ? fmtAcc(latest.accuracy) : "–";
+  $("stat-loss").textContent = step && s.window ? fmtLoss(s.loss) : "–";
+  $("stat-acc").textContent = step && s.window ? fmtAcc(s.accuracy) : "–";
+  $("stat-window").textContent = step && s.window > 1 ? `mean of last ${s.window} updates` : "";
   if (app.run && app.run.status === "running" && step > (app.run.step || 0)) {
     app.run.step = step;
     render();

@@ -36,9 +36,11 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 class LiveServer:
-    def __init__(self, url: str, data_dir: Path):
+    def __init__(self, url: str, data_dir: Path, app=None, server=None):  # noqa: ANN001
         self.url = url
         self.data_dir = data_dir
+        self.app = app
+        self.server = server
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +72,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             pytest.fail("the live server did not start within 60 s")
         time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", data_dir)
+        yield LiveServer(f"http://127.0.0.1:{port}", data_dir, app, server)
     finally:
         server.should_exit = True
         thread.join(15)
@@ -149,25 +151,32 @@ def guard(live_server: LiveServer, page) -> Iterator[Guard]:  # noqa: ANN001
     g.check()
 
 
-def _stop_all_runs(url: str) -> None:
-    """End every live run so the next test gets a worker at once (the server caps concurrent runs)."""
-    import json
-    import urllib.request
+def _stop_all_runs(live: LiveServer) -> None:
+    """End every live run so the next test gets a worker at once (the server caps concurrent runs).
 
-    with urllib.request.urlopen(f"{url}/api/runs", timeout=10) as r:
-        runs = json.loads(r.read())
-    for run in runs:
-        if run.get("status") in ("queued", "paused", "running"):
-            req = urllib.request.Request(f"{url}/api/runs/{run['id']}/control", data=b'{"action":"stop"}',
-                                         headers={"Content-Type": "application/json"}, method="POST")
-            try:
-                urllib.request.urlopen(req, timeout=10).read()
-            except Exception:  # noqa: BLE001 - best effort: a run may end on its own meanwhile
-                pass
+    Runs belong to their owners (a test's browser holds the token), so this goes to the run manager itself, on the
+    server's event loop, rather than through the HTTP API.
+    """
+    import asyncio
+
+    from app.protocol import CONTROL
+
+    manager = live.app.state.manager
+    loop = live.server.servers[0].get_loop()
+
+    async def stop_all() -> None:
+        for run in list(manager.list()):
+            if getattr(run, "status", None) in ("queued", "paused", "running"):
+                try:
+                    await manager.control(run, CONTROL.validate_python({"action": "stop"}))
+                except Exception:  # noqa: BLE001 - best effort: a run may end on its own meanwhile
+                    pass
+
+    asyncio.run_coroutine_threadsafe(stop_all(), loop).result(timeout=20)
 
 
 @pytest.fixture(autouse=True)
 def _fresh_runs(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "live_server" in request.fixturenames:
-        _stop_all_runs(request.getfixturevalue("live_server").url)
+        _stop_all_runs(request.getfixturevalue("live_server"))

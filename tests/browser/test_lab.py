@@ -278,9 +278,9 @@ def test_invalid_setting_shows_the_server_message(page: Page, guard) -> None:  #
 
 
 def test_diverged_run_says_so_and_reset_recovers(page: Page, guard) -> None:  # noqa: ANN001
-    # A deliberately unstable setup: unbounded units, a strong start and a huge plain-SGD step.
+    # A deliberately unstable setup: unbounded units, a strong start and a huge plain-SGD step, no clipping.
     open_lab(page, f"#task={TASK}&arch={ARCH}&rule=bptt&arch_config.hidden=16&arch_config.nonlinearity=relu"
-                   "&arch_config.gain=5&arch_config.alpha=1&optim.name=sgd&optim.lr=10&batch=8&steps=100000")
+                   "&arch_config.gain=5&arch_config.alpha=1&optim.name=sgd&optim.lr=10&optim.clip=0&batch=8&steps=100000")
     page.click("#btn-play")
     wait_for(page, "c.status === 'diverged'", 60_000)
     expect(page.locator("#status")).to_have_attribute("data-state", "diverged")

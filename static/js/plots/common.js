@@ -2,10 +2,10 @@
 
 /**
  * Okabe–Ito qualitative palette, assigned to credit rules in catalog order; BPTT (the reference) is black.
- * Yellow comes last: thin yellow lines all but vanish on white (and on a washed-out projector), so it is used only
- * when the catalog has more than six other rules.
+ * Sky blue and yellow come last: thin lines in them all but vanish on white (and on a washed-out projector), so
+ * they are used only when the catalog has more than five other rules.
  */
-export const OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442"];
+export const OKABE_ITO = ["#E69F00", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"];
 export const REFERENCE_COLOUR = "#000000";
 
 /** name → colour for every rule, stable for a given catalog order. */
@@ -132,6 +132,28 @@ export class StickyLimit {
   }
 }
 
+/**
+ * Symmetric colour limits that follow the data without jumping: they rise at once to cover a larger value, and
+ * shrink slowly (a fraction of the gap per frame) when the values get smaller, so a signal that fades as the network
+ * converges stays visible instead of turning white under limits fixed at its first, larger values.
+ *
+ *     L ← max(m, L − rate · (L − m))   for the frame's largest |value| m                                    (1)
+ */
+export class SmoothLimit {
+  constructor(rate = 0.2) {
+    this.rate = rate;
+    this.value = null;
+  }
+  reset() {
+    this.value = null;
+  }
+  update(m, fallback = 1) {
+    if (!Number.isFinite(m) || m <= 0) return this.value ?? fallback;
+    this.value = this.value === null ? m : Math.max(m, this.value - this.rate * (this.value - m)); // Eq. (1)
+    return this.value;
+  }
+}
+
 export function maxAbs(data) {
   let m = 0;
   for (let i = 0; i < data.length; i++) {
@@ -202,6 +224,31 @@ export function periodDecor(periods, mask) {
       type: "rect", xref: "x", yref: "paper", x0: a - 0.5, x1: b - 0.5, y0: 0, y1: 0.035,
       fillcolor: "rgba(80,80,80,0.55)", line: { width: 0 }, layer: "above",
     });
+  }
+  return { shapes, annotations };
+}
+
+/**
+ * Decor for the network's answer: only the judged steps (mask > 0) are shaded, full height, since only they count
+ * in the loss; period names stay as labels at the top, with a faint line where each period begins.
+ */
+export function judgedDecor(periods, mask) {
+  const shapes = [];
+  const annotations = [];
+  const t = theme();
+  (periods || []).forEach((p, i) => {
+    if (i > 0) {
+      shapes.push({ type: "line", xref: "x", yref: "paper", x0: p.start - 0.5, x1: p.start - 0.5, y0: 0, y1: 1,
+        line: { color: "rgba(0,0,0,0.18)", width: 1 }, layer: "below" });
+    }
+    annotations.push({
+      x: (p.start + p.stop - 1) / 2, y: 1, xref: "x", yref: "paper", yanchor: "bottom", showarrow: false,
+      text: p.name, font: { size: t.tick, color: "#444" },
+    });
+  });
+  for (const [a, b] of maskRanges(mask || [])) {
+    shapes.push({ type: "rect", xref: "x", yref: "paper", x0: a - 0.5, x1: b - 0.5, y0: 0, y1: 1,
+      fillcolor: "rgba(0,0,0,0.09)", line: { width: 0 }, layer: "below", name: "judged" });
   }
   return { shapes, annotations };
 }

@@ -33,7 +33,15 @@ export class LineChart {
       }),
       margin: { ...t.margin },
       shapes: this.o.shapes || [],
+      annotations: this.o.annotations || [],
     });
+  }
+
+  /** Fixed reference lines (chance level, loss floors): Plotly shapes and their labels; kept across resets. */
+  setGuides(shapes = [], annotations = []) {
+    this.o.shapes = shapes;
+    this.o.annotations = annotations;
+    if (this.ready) window.Plotly.relayout(this.el, { shapes, annotations });
   }
 
   trace(x, y, faint = false) {

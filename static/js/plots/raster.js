@@ -1,7 +1,7 @@
 // Dense images (units × time) on a plain <canvas>: one pixel per value, scaled up by CSS without smoothing.
 // Used for activity (viridis) and for rule signals such as learning signals and eligibility traces (diverging).
 
-import { DIVERGING, StickyLimit, VIRIDIS, maxAbs, maskRanges } from "./common.js";
+import { DIVERGING, SmoothLimit, StickyLimit, VIRIDIS, maxAbs, maskRanges } from "./common.js";
 
 function hexToRgb(h) {
   const n = parseInt(h.slice(1), 16);
@@ -49,7 +49,8 @@ export class Raster {
     // "time": data is time-major [T, n], drawn as n rows × T columns. "matrix": data [rows, cols] drawn as is.
     this.layout = o.layout || "time";
     this.frames = 0;
-    this.limit = new StickyLimit(1.1);
+    // o.limits "smooth": limits follow the data (signals that fade); otherwise they only ever widen (weights).
+    this.limit = o.limits === "smooth" ? new SmoothLimit() : new StickyLimit(1.1);
     this.lo = null;
     this.hi = null;
     el.classList.add("raster-box", `layout-${this.layout}`);

@@ -2,7 +2,7 @@
 // steps marked), and the network's outputs against the targets during training.
 
 import {
-  CHANNEL_DASHES, CHANNEL_GREYS, PLOT_CONFIG, axis, baseLayout, column, onThemeChange, periodDecor, theme,
+  CHANNEL_DASHES, CHANNEL_GREYS, PLOT_CONFIG, axis, baseLayout, column, judgedDecor, onThemeChange, periodDecor, theme,
 } from "./common.js";
 
 function asFlat(rows) {
@@ -54,7 +54,10 @@ export class TrialChart {
     }
     const decor = periodDecor(p.periods, mask);
     const layout = baseLayout({
-      margin: { ...t.margin, l: t.margin.l + 8, t: t.margin.t + t.tick + 6 },
+      margin: { ...t.margin, l: t.margin.l + 8, t: t.margin.t + t.tick + 6, r: t.margin.r + 6 * t.tick },
+      // A legend names every line (inputs by channel, targets by class), beside the plot.
+      showlegend: true,
+      legend: { x: 1.01, xanchor: "left", y: 1, yanchor: "top", font: { size: t.tick }, tracegroupgap: 4 },
       xaxis: axis("trial time (steps)", { anchor: "y2", range: [-0.5, inp.T - 0.5] }),
       yaxis: axis("inputs", { domain: [0.55, 1], zeroline: false }),
       yaxis2: axis(xent ? "target (prob.)" : "target", { domain: [0, 0.45], zeroline: false }),
@@ -121,7 +124,7 @@ export class OutputChart {
         });
       }
     }
-    const decor = periodDecor(meta.periods, mask ? Array.from(mask) : []);
+    const decor = judgedDecor(meta.periods, mask ? Array.from(mask) : []);
     const layout = baseLayout({
       margin: { ...t.margin, t: t.margin.t + t.tick + 6 },
       xaxis: axis("trial time (steps)", { range: [-0.5, T - 0.5] }),
