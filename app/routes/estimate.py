@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from app.routes.api import bad_input
+from app.routes.api import BAD_JSON, TOO_LARGE, bad_input
 from engine.config import SettingError, describe_validation_error
 from engine.estimate import estimate
 from engine.registry import UnknownName
@@ -22,7 +22,7 @@ from engine.spec import Incompatible, RunSpec
 router = APIRouter(prefix="/api", tags=["api"])
 
 
-@router.post("/estimate")
+@router.post("/estimate", responses={**BAD_JSON, **TOO_LARGE})
 async def estimate_run(spec: RunSpec, request: Request) -> dict[str, Any]:
     """Estimated cost of a spec: memory split into fixed and per-step parts, time per update, and ``slow``."""
     try:
