@@ -37,14 +37,7 @@ from engine.rules import RULES
 from engine.spec import RunSpec
 from engine.tasks import TASKS
 
-try:  # the one implementation, once engine.training has it (contract §3); the same two lines otherwise
-    from engine.training import late_mean
-except ImportError:  # pragma: no cover - until the engine branch is merged
-    def late_mean(history: list[Any], key: str) -> float | None:
-        """Eq. (1) over ``history`` (StepRecords or dicts)."""
-        xs = [r[key] if isinstance(r, dict) else getattr(r, key) for r in history]
-        w = len(xs) if len(xs) < 10 else max(10, math.ceil(len(xs) / 10))
-        return sum(xs[-w:]) / w if xs else None
+from engine.training import late_mean
 
 
 @dataclass(frozen=True)
