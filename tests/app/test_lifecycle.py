@@ -33,6 +33,21 @@ def curve(info: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [(r["step"], r["loss"], r["accuracy"], r["alignment"]) for r in info["history"]]
 
 
+def play_to_the_end(client: TestClient, run_id: str) -> dict[str, Any]:
+    with watch(client, run_id) as reader:
+        control(client, run_id, "play")
+        reader.until(lambda m: m["type"] == "status" and m["status"] == "done")
+    return run_info(client, run_id)
+
+
+def assert_resumes_exactly(client: TestClient, run_id: str) -> None:
+    """Play the resting ``run_id`` to its end: its history equals, bit for bit, that of a run that never paused."""
+    resumed = play_to_the_end(client, run_id)
+    straight = play_to_the_end(client, ready_run(client, **ADAPTIVE)["id"])
+    assert curve(resumed) == curve(straight)  # bit-identical losses, accuracies, alignments
+    assert len(resumed["history"]) == 30
+
+
 @pytest.fixture
 def quick(tmp_path: Path) -> Iterator[TestClient]:
     """Short graces, so that unwatched runs pause and park within a test."""
@@ -91,17 +106,7 @@ def test_parked_run_resumes_exactly(quick: TestClient) -> None:
     info = run_info(client, run_id)
     assert info["status"] == "paused" and info["step"] == 7 and "resumes" in info["message"]
     assert manager.workers == 0 and manager.checkpoints.load_checkpoint(run_id) is not None
-    with watch(client, run_id) as reader:
-        control(client, run_id, "play")
-        reader.until(lambda m: m["type"] == "status" and m["status"] == "done")
-    resumed = run_info(client, run_id)
-
-    straight = ready_run(client, **ADAPTIVE)["id"]
-    with watch(client, straight) as reader:
-        control(client, straight, "play")
-        reader.until(lambda m: m["type"] == "status" and m["status"] == "done")
-    assert curve(resumed) == curve(run_info(client, straight))  # bit-identical losses, accuracies, alignments
-    assert len(resumed["history"]) == 30
+    assert_resumes_exactly(client, run_id)
 
 
 def test_a_resting_run_survives_a_restart_and_resumes_exactly(tmp_path: Path) -> None:
@@ -117,16 +122,7 @@ def test_a_resting_run_survives_a_restart_and_resumes_exactly(tmp_path: Path) ->
     with TestClient(create_app(settings)) as client:
         info = run_info(client, run_id)
         assert info["status"] == "paused" and info["step"] == 7 and "resumes" in info["message"]
-        with watch(client, run_id) as reader:
-            control(client, run_id, "play")
-            reader.until(lambda m: m["type"] == "status" and m["status"] == "done")
-        resumed = run_info(client, run_id)
-        straight = ready_run(client, **ADAPTIVE)["id"]
-        with watch(client, straight) as reader:
-            control(client, straight, "play")
-            reader.until(lambda m: m["type"] == "status" and m["status"] == "done")
-        assert curve(resumed) == curve(run_info(client, straight))
-        assert len(resumed["history"]) == 30
+        assert_resumes_exactly(client, run_id)
 
 
 def test_step_on_a_parked_run_resumes_one_update(quick: TestClient) -> None:
