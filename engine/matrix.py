@@ -71,8 +71,8 @@ CLAIMS: dict[str, tuple[str, list[Check]]] = {
                               "random network falls short",
                               [Check("bptt", "accuracy", ">=", 0.93), Check("readout", "accuracy", "<=", 0.9)]),
     "pattern_generation": ("with no input to mark time, only a rule that trains the recurrent weights can make the "
-                           "pattern: BPTT on every seed, RFLO on most within the default run (seed 4 of the full "
-                           "matrix starts late); a fixed random network's readout explains nothing",
+                           "pattern: BPTT on every seed; a fixed random network's readout explains nothing (RFLO "
+                           "gets there more slowly: bench/a1_rflo_periodic.py)",
                            [Check("bptt", "accuracy", ">=", 0.95), Check("readout", "accuracy", "<=", 0.2)]),
     "path_integration": ("e-prop builds an integrator as well as BPTT (R² ≈ 0.98); a fixed random network's leak "
                          "forgets old velocities and its readout explains less, by a margin that varies with the "

@@ -36,6 +36,12 @@ class OptimConfig(ConfigModel):
     clip: float = Field(1.0, ge=0.0, le=1e6)
     """Clip the gradient's overall norm to this value before each update (0: no clipping). On by default: without
     it, Adam at lr 0.01 lets BPTT solve DNMS and then lose it again to a few large gradients."""
+    schedule: Literal["constant", "cosine"] = "cosine"
+    """How the step size changes over the run: constant, or a cosine decay from the learning rate down to
+    ``final_fraction`` of it at the last update. Cosine by default: with a constant step size BPTT on evidence
+    accumulation and e-prop on Add climbed back late in the run (measured); decayed, late updates settle."""
+    final_fraction: float = Field(0.1, ge=0.0, le=1.0)
+    """Cosine schedule only: the step size at the last update, as a fraction of the learning rate."""
 
 
 class RunSpec(ConfigModel):

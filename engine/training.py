@@ -133,6 +133,20 @@ class Trainer:
     def finished(self) -> bool:
         return self.status != "running" or self.step_count >= self.spec.steps
 
+    def lr_at(self, k: int) -> float:
+        """The step size of update k + 1 (k updates done), for the spec's learning rate η and N updates:
+
+            η_k = η                                                       (constant)
+            η_k = η · (f + (1 − f) · ½ (1 + cos(π k / N)))                (cosine; f = final_fraction)    (1)
+
+        A function of k alone, so a resumed run and a live change of η (the new η scales the rest of Eq. 1) stay
+        exact."""
+        o = self.spec.optim
+        if o.schedule == "constant":
+            return o.lr
+        f = o.final_fraction
+        return o.lr * (f + (1 - f) * 0.5 * (1 + math.cos(math.pi * min(k, self.spec.steps) / self.spec.steps)))
+
     def set_lr(self, lr: float) -> None:
         if not (0 < lr <= 10 and math.isfinite(lr)):
             raise ValueError(f"learning rate must be in (0, 10], got {lr}")
@@ -183,6 +197,8 @@ class Trainer:
             self.rule.apply(grads)
             if self.spec.optim.clip > 0:
                 torch.nn.utils.clip_grad_norm_(list(self.rule.trainable().values()), self.spec.optim.clip)
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.lr_at(self.step_count)
             self.optimizer.step()
             self.rule.after_update()
             ms += (time.perf_counter() - start) * 1000
