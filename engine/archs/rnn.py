@@ -26,7 +26,10 @@ and the input drive of every step in one matrix product,
     h_t = lerp(h_{t−1}, φ(u_t), α) = h_{t−1} + α (φ(u_t) − h_{t−1})                                    (7)
     Y = H W_outᵀ + b_out   on the stacked rates H = [h_1 … h_T]                                         (8)
 
-the same numbers as the step-by-step ``forward`` up to rounding (tested to 1e−12 in float64).
+the same numbers as the step-by-step ``forward`` up to rounding (tested to 1e−12 in float64). A sweep that already
+holds f_t = φ(u_t) gets φ'(u_t) without a second pass of φ (``slope``):
+
+    tanh: φ' = 1 − f²,      relu: φ' = [f > 0],      softplus: φ' = σ(u) = 1 − e^{−f}                       (9)
 """
 
 from __future__ import annotations
@@ -47,10 +50,11 @@ class RNNState(NamedTuple):
     """Rates h_t [B, n] (Eq. 2)."""
 
 
+#: φ, φ'(u), and φ' written in terms of the rate f = φ(u) (Eq. 9), for each nonlinearity.
 _PHI = {
-    "tanh": (torch.tanh, lambda u: 1 - torch.tanh(u) ** 2),
-    "relu": (torch.relu, lambda u: (u > 0).to(u.dtype)),
-    "softplus": (nn.functional.softplus, torch.sigmoid),
+    "tanh": (torch.tanh, lambda u: 1 - torch.tanh(u) ** 2, lambda f: 1 - f * f),
+    "relu": (torch.relu, lambda u: (u > 0).to(u.dtype), lambda f: (f > 0).to(f.dtype)),
+    "softplus": (nn.functional.softplus, torch.sigmoid, lambda f: -torch.expm1(-f)),
 }
 
 
@@ -98,7 +102,7 @@ class RNN(Architecture):
         self.b = nn.Parameter(torch.zeros(n, dtype=dtype))
         self.W_out = nn.Parameter(torch.randn(n_outputs, n, generator=g, dtype=dtype) / n ** 0.5)
         self.b_out = nn.Parameter(torch.zeros(n_outputs, dtype=dtype))
-        self.phi, self.dphi = _PHI[c.nonlinearity]
+        self.phi, self.dphi, self.slope = _PHI[c.nonlinearity]
 
     @property
     def n_units(self) -> int:

@@ -120,27 +120,28 @@ class EligibilityRule(CreditRule):
         best, cols = w.max(1)
         rows = best.argsort(descending=True)[: min(SHOWN, arch.n_units)]
         self.shown = (rows, cols[rows])
+        self._cache: dict[tuple[int, float, torch.dtype], tuple[torch.Tensor, torch.Tensor]] = {}
 
     # -- the forward sweep -------------------------------------------------------------------------------------
     def _sweep(self, trial: Trial, K: int) -> Iterator[Chunk]:
         """Run rnn Eqs. (1)–(2) without a graph, K steps at a time, keeping only what Eqs. (1)–(4) need."""
         arch, alpha = self.arch, self.arch.alpha
-        W_recT = (arch.W_rec * arch.rec_mask).detach().T
+        W_recT, phi = arch.recurrent_weights().detach().T, arch.phi
         h = arch.init_state(trial.batch).h
         for t0 in range(0, trial.steps, K):
             x = trial.inputs[t0:t0 + K]
             drive = x @ arch.W_in.detach().T + arch.b.detach()  # input part of rnn Eq. (1), all steps at once
-            first, us, hs = h, [], []
+            first, fs, hs = h, [], []
             for d in drive:
-                u = torch.addmm(d, h, W_recT)  # rnn Eq. (1)
-                h = torch.lerp(h, arch.phi(u), alpha)  # rnn Eq. (2): (1 − α) h + α φ(u)
-                us.append(u)
+                f = phi(torch.addmm(d, h, W_recT))  # rnn Eq. (1) and f = φ(u)
+                h = torch.lerp(h, f, alpha)  # rnn Eq. (2): (1 − α) h + α φ(u)
+                fs.append(f)
                 hs.append(h)
             k, B = x.shape[:2]
             H = torch.stack(hs, 1)
             prev = torch.cat([first.unsqueeze(1), H[:, :-1]], 1)
             pre = arch.presynaptic(x.transpose(0, 1).reshape(B * k, -1), prev.reshape(B * k, -1))
-            post = alpha * arch.dphi(torch.stack(us, 1))
+            post = arch.slope(torch.stack(fs, 1)).mul_(alpha)  # c = α φ'(u) from f (rnn Eq. 9)
             yield Chunk(t0, torch.cat(list(pre.values()), -1).reshape(B, k, -1), post, H)
 
     def _errors(self, task: Task, trial: Trial, chunk: Chunk) -> tuple[torch.Tensor, torch.Tensor]:
@@ -189,14 +190,12 @@ class EligibilityRule(CreditRule):
                last: bool) -> torch.Tensor | None:
         """Eqs. (3)–(4) for one chunk; returns the trace at its end (None while it is zero or not needed)."""
         B, k, n = L.shape
-        powers = a ** torch.arange(k + 1, dtype=G.dtype)  # a^0 … a^k (0^0 = 1 for α = 1)
+        powers, filt = self._filters(k, a, G.dtype)
         # Batched matrix products (bmm) run a parallel region per call even for small matrices, which stalls when
         # the cores are busy; so only Eq. (4) uses one, and the rest are plain products and reductions.
         if trace is not None:  # first term of Eq. (3)
             Lam = (L * powers[1:, None]).sum(1)
             G += (trace * Lam.unsqueeze(-1)).sum(0)
-        lag = torch.arange(k)
-        filt = torch.where(lag[None, :] >= lag[:, None], powers[(lag[None, :] - lag[:, None]).clamp_min(0)], 0.0)
         L_tilde = (filt @ L.transpose(0, 1).reshape(k, B * n)).reshape(k, B, n).transpose(0, 1)  # L̃_s of Eq. (3)
         G += (c.post * L_tilde).reshape(B * k, n).T @ c.pre.reshape(B * k, -1)  # second term of Eq. (3)
         if last or a == 0.0:
@@ -205,6 +204,16 @@ class EligibilityRule(CreditRule):
         if trace is None:
             return torch.bmm(weighted, c.pre)  # Eq. (4) from e_{t₀} = 0
         return trace.baddbmm_(weighted, c.pre, beta=a ** k)  # Eq. (4), in place
+
+    def _filters(self, k: int, a: float, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """a^0 … a^k (0^0 = 1 for α = 1) and the [k, k] matrix of L̃ in Eq. (3), a^{t−s} for t ≥ s (cached)."""
+        key = (k, a, dtype)
+        if key not in self._cache:
+            powers = a ** torch.arange(k + 1, dtype=dtype)
+            lag = torch.arange(k)
+            filt = torch.where(lag[None, :] >= lag[:, None], powers[(lag[None, :] - lag[:, None]).clamp_min(0)], 0.0)
+            self._cache[key] = powers, filt
+        return self._cache[key]
 
     def _split(self, G: torch.Tensor) -> dict[str, torch.Tensor]:
         """Cut the [n, m] gradient of Eq. (2) into the parameter groups, masking absent synapses."""

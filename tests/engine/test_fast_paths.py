@@ -87,3 +87,16 @@ def test_bptt_gradient_equals_autograd_through_the_per_step_loop(case, task_name
     assert abs(result.loss - loss).item() <= TOL
     for k in want:
         assert close(got[k], want[k]), k
+
+
+@pytest.mark.parametrize("task_name", TASKS.names())
+def test_closed_form_output_error_equals_autograd(task_name):
+    task_cls = TASKS.get(task_name)
+    task = task_cls(task_cls.Config())
+    trial = task.sample(4, torch.Generator().manual_seed(3)).to(F64)
+    y = torch.randn(trial.steps, 4, task.n_outputs, dtype=F64, generator=torch.Generator().manual_seed(4))
+    for t in (0, trial.steps // 2, trial.steps - 1, slice(None), slice(2, 7)):
+        assert close(task.output_error(y[t], trial, t), task.output_error_autograd(y[t], trial, t)), t
+    whole = y.clone().requires_grad_(True)
+    (want,) = torch.autograd.grad(task.loss(whole, trial), whole)
+    assert close(task.output_error(y, trial, slice(None)), want)
