@@ -87,6 +87,26 @@ class Architecture(nn.Module):
             outs.append(self.readout(state))
         return torch.stack(acts), torch.stack(outs)
 
+    def readout_credit(self, state: Any, errors: torch.Tensor) -> torch.Tensor:
+        """c = ε ∂y/∂s [B, S] for output errors ε [B, O] (the credit the readout gives the state, Eq. 2), by one
+        vector-Jacobian product; a subclass may write it in closed form."""
+        flat = self.flatten(state).detach().requires_grad_(True)
+        with torch.enable_grad():
+            y = self.readout(self.unflatten(flat))
+            (c,) = torch.autograd.grad(y, flat, errors)
+        return c
+
+    def influence_factors(self, x_t: torch.Tensor, prev: Any) -> tuple[Any, torch.Tensor, torch.Tensor,
+                                                                      dict[str, torch.Tensor]] | None:
+        """For an architecture whose immediate influence factorises per state variable,
+
+            M̄_t[k, (i, j)] = δ_ki c_{t,i} pre_{t,j}   (each parameter row i drives state variable i alone),     (3)
+
+        one step with its derivatives in that form: (s_t, J_t, c_t [B, S], {name: pre_t [B, columns]}); the
+        parameter group's entries that a fixed mask removes stay out of M̄ (``grad_masks``). RTRL then never
+        builds M̄. Default ``None``: not factored, RTRL uses :meth:`jacobians`."""
+        return None
+
     def jacobians(self, x_t: torch.Tensor, prev: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """J_t = ∂s_t/∂s_{t−1} [B, S, S] and M̄_t = ∂s_t/∂θ {name: [B, S, *θ.shape]} by ``torch.func``."""
         params = {k: p.detach() for k, p in self.recurrent_parameters().items()}

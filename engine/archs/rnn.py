@@ -148,6 +148,23 @@ class RNN(Architecture):
         """The presynaptic factor of each recurrent parameter group in Eq. (5): h_{t−1}, x_t and 1."""
         return {"W_rec": h_prev, "W_in": x_t, "b": torch.ones_like(h_prev[:, :1])}
 
+    def readout_credit(self, state: RNNState, errors: torch.Tensor) -> torch.Tensor:
+        """c = ε ∂y/∂h = ε W_out (Eq. 3): the closed form of the base's vector-Jacobian product (tested)."""
+        return errors @ self.W_out.detach()
+
+    def influence_factors(self, x_t: torch.Tensor, prev: RNNState) -> tuple[RNNState, torch.Tensor, torch.Tensor,
+                                                                           dict[str, torch.Tensor]]:
+        """One step of Eqs. (1)–(2) with Eq. (4) and the factors of Eq. (5), the pre-activation computed once and φ'
+        taken from φ(u) (Eq. 9): (h_t, J_t, c_t = α φ'(u_t), {W_rec: h_{t−1}, W_in: x_t, b: 1})."""
+        h = prev.h.detach()
+        with torch.no_grad():
+            W = self.recurrent_weights()
+            f = self.phi(self.preactivation(x_t, h))  # Eq. (1), once
+            post = self.slope(f).mul_(self.alpha)
+            J = post.unsqueeze(-1) * W  # Eq. (4)
+            J.diagonal(dim1=1, dim2=2).add_(1 - self.alpha)
+            return RNNState(torch.lerp(h, f, self.alpha)), J, post, self.presynaptic(x_t, h)  # Eq. (2)
+
     def jacobians(self, x_t: torch.Tensor, prev: RNNState) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Closed forms of Eqs. (4) and (5); equal to the ``torch.func`` default (tested)."""
         h = prev.h.detach()

@@ -37,6 +37,10 @@ from engine.tasks.base import Task
 from engine.trial import Trial
 
 
+#: Most numbers in one column block of J_t M_{t−1} (Eq. 6): 2^18, 1 MiB in float32.
+BLOCK = 2**18
+
+
 class RTRLConfig(ConfigModel):
     max_memory_mb: float = Field(512.0, gt=0.0, le=65536.0)
     """Largest influence matrix (batch × units × recurrent weights numbers) to hold, in MB; peak use is about 3×."""
@@ -111,13 +115,29 @@ class RTRL(CreditRule):
         return Work(2.0 * steps * batch * S * P * (S + 1), 12.0 * steps * batch * S * P, 3.0 * steps)
 
     # -- the forward sweep -----------------------------------------------------------------------------------
-    def _credit(self, state: object, errors: torch.Tensor) -> torch.Tensor:
-        """Eq. (2): c_t = ε_t ∂y_t/∂s_t [B, S], by one vector-Jacobian product through the readout."""
-        flat = self.arch.flatten(state).detach().requires_grad_(True)
-        with torch.enable_grad():
-            y = self.arch.readout(self.arch.unflatten(flat))
-            (c,) = torch.autograd.grad(y, flat, errors)
-        return c
+    def _advance(self, x_t: torch.Tensor, state: object, M: torch.Tensor, cols: list[tuple[str, int]]) -> object:
+        """Eq. (1) in place on M [B, S, P]; returns s_t. With the factored M̄ (``Architecture.influence_factors``,
+        archs.base Eq. 3) J_t M_{t−1} is computed in column blocks of at most ``BLOCK`` numbers (Eq. 6) and M̄_t is
+        added on the diagonals k = i of each parameter group, never built; else from ``jacobians``."""
+        B, S, P = M.shape
+        factored = self.arch.influence_factors(x_t, state)
+        if factored is None:
+            J, M_bar = self.arch.jacobians(x_t, state)
+            M.copy_(torch.baddbmm(torch.cat([M_bar[k].reshape(B, S, size) for k, size in cols], -1), J, M))
+            return self.arch(x_t, state)
+        state, J, post, pres = factored
+        width = max(1, BLOCK // (B * S))
+        for c0 in range(0, P, width):  # Eq. (6): J M column block by column block, in place
+            block = M[:, :, c0:c0 + width]
+            block.copy_(torch.bmm(J, block))
+        masks, c0 = self.arch.grad_masks(), 0
+        for name, size in cols:  # M̄_t[k, (k, j)] += c_{t,k} pre_{t,j}
+            pre = pres[name]
+            diag = M[:, :, c0:c0 + size].view(B, S, S, pre.shape[-1]).diagonal(dim1=1, dim2=2)  # [B, m, S]
+            scale = post.unsqueeze(1) * masks[name].T if name in masks else post.unsqueeze(1)
+            diag.addcmul_(pre.unsqueeze(-1), scale)
+            c0 += size
+        return state
 
     @torch.no_grad()
     def _sweep(self, task: Task, trial: Trial,
@@ -129,19 +149,15 @@ class RTRL(CreditRule):
         state = self.arch.init_state(B)
         x0 = trial.inputs[0]
         S, P = state_size(self.arch), self.n_parameters()
-        M, M_next = x0.new_zeros(B, S, P), x0.new_empty(B, S, P)  # two buffers, swapped each step
+        M = x0.new_zeros(B, S, P)
         g = x0.new_zeros(P)
         cols = [(k, p.numel()) for k, p in params.items()]
         acts, outs, errs = [], [], []
         for t, x_t in enumerate(trial.inputs):
-            J, M_bar = self.arch.jacobians(x_t, state)
-            torch.cat([M_bar[k].reshape(B, S, size) for k, size in cols], -1, out=M_next)
-            M_next.baddbmm_(J, M)  # Eq. (1)
-            M, M_next = M_next, M
-            state = self.arch(x_t, state)
+            state = self._advance(x_t, state, M, cols)  # Eq. (1)
             y = self.arch.readout(state)
             eps = task.output_error(y, trial, t)
-            g += self._credit(state, eps).reshape(B * S) @ M.view(B * S, P)  # Eq. (3)
+            g.addmv_(M.view(B * S, P).T, self.arch.readout_credit(state, eps).reshape(B * S))  # Eqs. (2)-(3)
             acts.append(self.arch.activity(state))
             outs.append(y)
             errs.append(eps)

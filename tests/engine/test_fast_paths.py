@@ -100,3 +100,41 @@ def test_closed_form_output_error_equals_autograd(task_name):
     whole = y.clone().requires_grad_(True)
     (want,) = torch.autograd.grad(task.loss(whole, trial), whole)
     assert close(task.output_error(y, trial, slice(None)), want)
+
+
+@pytest.mark.parametrize("case", NETS)
+def test_factored_influence_equals_the_jacobians(case):
+    arch = net(case)
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(3, 3, dtype=F64, generator=gen)
+    prev = arch.init_state(3)._replace(h=torch.rand(3, case["hidden"], dtype=F64, generator=gen) - 0.5)
+    state, J, post, pres = arch.influence_factors(x, prev)
+    J_ref, M_ref = arch.jacobians(x, prev)
+    assert close(state.h, arch(x, prev).h) and close(J, J_ref)
+    masks, eye = arch.grad_masks(), torch.eye(arch.n_units, dtype=F64)
+    for name, pre in pres.items():  # archs.base Eq. (3) rebuilt densely
+        block = eye[None, :, :, None] * (post[:, None, :, None] * pre[:, None, None, :])
+        block = block * masks[name] if name in masks else block
+        assert close(block.reshape(M_ref[name].shape), M_ref[name]), name
+
+
+def test_closed_form_readout_credit_equals_the_vector_jacobian_product():
+    arch = net(NETS[1])
+    state = arch.init_state(4)._replace(h=torch.randn(4, 6, dtype=F64))
+    eps = torch.randn(4, 2, dtype=F64)
+    assert close(arch.readout_credit(state, eps), Architecture.readout_credit(arch, state, eps))
+
+
+@pytest.mark.parametrize("case", NETS)
+def test_rtrl_in_column_blocks_equals_one_block(case, monkeypatch):
+    import engine.rules.rtrl as rtrl
+
+    task = TASKS.get("add")(TASKS.get("add").Config(steps=14))
+    arch = net(case, task.n_inputs, task.n_outputs)
+    trial = task.sample(3, torch.Generator().manual_seed(6)).to(F64)
+    make = lambda: RULES.get("rtrl")(RULES.get("rtrl").Config(), arch, torch.Generator())  # noqa: E731
+    whole, _ = make().gradients(task, trial)
+    monkeypatch.setattr(rtrl, "BLOCK", 7)  # many narrow blocks, the last one partial
+    blocks, _ = make().gradients(task, trial)
+    for k in whole:
+        assert close(blocks[k], whole[k]), k
