@@ -41,6 +41,15 @@ from engine.trial import Trial
 BLOCK = 2**18
 
 
+def blocks(M: torch.Tensor) -> list[torch.Tensor]:
+    """Output buffers for J M in column blocks of at most ``BLOCK`` numbers (Eq. 6), widths summing to P."""
+    B, S, P = M.shape
+    width = max(1, min(P, BLOCK // (B * S)))
+    full, rest = divmod(P, width)
+    buf = M.new_empty(B, S, width)
+    return [buf] * full + ([M.new_empty(B, S, rest)] if rest else [])
+
+
 class RTRLConfig(ConfigModel):
     max_memory_mb: float = Field(512.0, gt=0.0, le=65536.0)
     """Largest influence matrix (batch × units × recurrent weights numbers) to hold, in MB; peak use is about 3×."""
@@ -115,10 +124,11 @@ class RTRL(CreditRule):
         return Work(2.0 * steps * batch * S * P * (S + 1), 12.0 * steps * batch * S * P, 3.0 * steps)
 
     # -- the forward sweep -----------------------------------------------------------------------------------
-    def _advance(self, x_t: torch.Tensor, state: object, M: torch.Tensor, cols: list[tuple[str, int]]) -> object:
+    def _advance(self, x_t: torch.Tensor, state: object, M: torch.Tensor, cols: list[tuple[str, int]],
+                 buffers: list[torch.Tensor]) -> object:
         """Eq. (1) in place on M [B, S, P]; returns s_t. With the factored M̄ (``Architecture.influence_factors``,
-        archs.base Eq. 3) J_t M_{t−1} is computed in column blocks of at most ``BLOCK`` numbers (Eq. 6) and M̄_t is
-        added on the diagonals k = i of each parameter group, never built; else from ``jacobians``."""
+        archs.base Eq. 3) J_t M_{t−1} is computed in column blocks (Eq. 6) into ``buffers`` (:func:`blocks`) and M̄_t
+        is added on the diagonals k = i of each parameter group, never built; else from ``jacobians``."""
         B, S, P = M.shape
         factored = self.arch.influence_factors(x_t, state)
         if factored is None:
@@ -126,10 +136,11 @@ class RTRL(CreditRule):
             M.copy_(torch.baddbmm(torch.cat([M_bar[k].reshape(B, S, size) for k, size in cols], -1), J, M))
             return self.arch(x_t, state)
         state, J, post, pres = factored
-        width = max(1, BLOCK // (B * S))
-        for c0 in range(0, P, width):  # Eq. (6): J M column block by column block, in place
-            block = M[:, :, c0:c0 + width]
-            block.copy_(torch.bmm(J, block))
+        c0 = 0
+        for buf in buffers:  # Eq. (6): J M column block by column block, in place
+            block = M[:, :, c0:c0 + buf.shape[-1]]
+            block.copy_(torch.bmm(J, block, out=buf))
+            c0 += buf.shape[-1]
         masks, c0 = self.arch.grad_masks(), 0
         for name, size in cols:  # M̄_t[k, (k, j)] += c_{t,k} pre_{t,j}
             pre = pres[name]
@@ -152,20 +163,21 @@ class RTRL(CreditRule):
         M = x0.new_zeros(B, S, P)
         g = x0.new_zeros(P)
         cols = [(k, p.numel()) for k, p in params.items()]
-        acts, outs, errs = [], [], []
+        buffers = blocks(M)
+        # Every array of the sweep is allocated before it starts: no per-step allocation survives a step, so the
+        # allocator reuses the same memory at every step and the peak does not grow with T (besides these three).
+        T, O = trial.steps, self.arch.n_outputs
+        activity, outputs, errors = x0.new_empty(T, B, self.arch.n_units), x0.new_empty(T, B, O), x0.new_empty(T, B, O)
         for t, x_t in enumerate(trial.inputs):
-            state = self._advance(x_t, state, M, cols)  # Eq. (1)
-            y = self.arch.readout(state)
-            eps = task.output_error(y, trial, t)
+            state = self._advance(x_t, state, M, cols, buffers)  # Eq. (1)
+            y = torch.addmm(self.arch.b_out, self.arch.activity(state), self.arch.W_out.T, out=outputs[t])
+            eps = errors[t].copy_(task.output_error(y, trial, t))
             g.addmv_(M.view(B * S, P).T, self.arch.readout_credit(state, eps).reshape(B * S))  # Eqs. (2)-(3)
-            acts.append(self.arch.activity(state))
-            outs.append(y)
-            errs.append(eps)
+            activity[t] = self.arch.activity(state)
             if norms is not None:
                 norms.append(M.norm(dim=-1))
         grads = {k: piece.view_as(p) for (k, p), piece in zip(params.items(), g.split([n for _, n in cols]))}
-        activity, outputs = torch.stack(acts), torch.stack(outs)
-        grads.update(readout_grads(torch.stack(errs), activity))
+        grads.update(readout_grads(errors, activity))
         return grads, Pass(task.loss(outputs, trial), outputs, activity)
 
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
