@@ -25,6 +25,23 @@ from engine.config import ConfigModel
 READOUT = ("W_out", "b_out")
 
 
+class Factors(NamedTuple):
+    """K steps of an architecture in the factored form of Eq. (3) (:meth:`Architecture.influence_factors`)."""
+
+    state: Any
+    """The state after the last step."""
+    states: Any
+    """Every step's state, fields with time first [K, B, ·] (for the readout and its credit)."""
+    J: torch.Tensor
+    """J_t = ∂s_t/∂s_{t−1} [K, B, S, S]."""
+    post: torch.Tensor
+    """c_t [K, B, S] of Eq. (3)."""
+    pre: torch.Tensor
+    """pre_t [K, B, m] of Eq. (3)."""
+    columns: dict[str, int]
+    """Parameter group → its number of columns in pre (in order; the groups' rows are the S state variables)."""
+
+
 class Architecture(nn.Module):
     """Base class. Subclasses define ``Config``, metadata, parameters and the four state methods."""
 
@@ -55,7 +72,7 @@ class Architecture(nn.Module):
         raise NotImplementedError
 
     # -- shared --------------------------------------------------------------------------------------------
-    def readout(self, state: Any) -> torch.Tensor:  # Eq. (2)
+    def readout(self, state: Any) -> torch.Tensor:  # Eq. (2) (fields may carry leading time and batch dims)
         return self.activity(state) @ self.W_out.T + self.b_out
 
     def recurrent_parameters(self) -> dict[str, nn.Parameter]:
@@ -96,15 +113,16 @@ class Architecture(nn.Module):
             (c,) = torch.autograd.grad(y, flat, errors)
         return c
 
-    def influence_factors(self, x_t: torch.Tensor, prev: Any) -> tuple[Any, torch.Tensor, torch.Tensor,
-                                                                      dict[str, torch.Tensor]] | None:
+    def influence_factors(self, inputs: torch.Tensor, state: Any) -> Factors | None:
         """For an architecture whose immediate influence factorises per state variable,
 
-            M̄_t[k, (i, j)] = δ_ki c_{t,i} pre_{t,j}   (each parameter row i drives state variable i alone),     (3)
+            M̄_t[k, (i, j)] = δ_ki c_{t,i} pre_{t,j}   (each row i of the parameters drives state variable i alone)   (3)
 
-        one step with its derivatives in that form: (s_t, J_t, c_t [B, S], {name: pre_t [B, columns]}); the
-        parameter group's entries that a fixed mask removes stay out of M̄ (``grad_masks``). RTRL then never
-        builds M̄. Default ``None``: not factored, RTRL uses :meth:`jacobians`."""
+        with all recurrent parameters seen as one [S, m] matrix (rows: state variables, columns: the presynaptic
+        entries of every group in order): run the K steps of ``inputs`` [K, B, I] from ``state`` without a graph and
+        return their :class:`Factors`. RTRL then never builds M̄ nor J step by step. Fixed masks are not applied
+        here (a masked column of M only ever receives its own M̄; the rule masks the gradient). Default ``None``:
+        not factored, RTRL uses :meth:`jacobians` step by step."""
         return None
 
     def jacobians(self, x_t: torch.Tensor, prev: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -41,7 +41,7 @@ from pydantic import Field
 from torch import nn
 
 from engine.archs import ARCHS
-from engine.archs.base import Architecture
+from engine.archs.base import Architecture, Factors
 from engine.config import ConfigModel
 
 
@@ -152,18 +152,26 @@ class RNN(Architecture):
         """c = ε ∂y/∂h = ε W_out (Eq. 3): the closed form of the base's vector-Jacobian product (tested)."""
         return errors @ self.W_out.detach()
 
-    def influence_factors(self, x_t: torch.Tensor, prev: RNNState) -> tuple[RNNState, torch.Tensor, torch.Tensor,
-                                                                           dict[str, torch.Tensor]]:
-        """One step of Eqs. (1)–(2) with Eq. (4) and the factors of Eq. (5), the pre-activation computed once and φ'
-        taken from φ(u) (Eq. 9): (h_t, J_t, c_t = α φ'(u_t), {W_rec: h_{t−1}, W_in: x_t, b: 1})."""
-        h = prev.h.detach()
+    def influence_factors(self, inputs: torch.Tensor, state: RNNState) -> Factors:
+        """K steps of Eqs. (6)–(7) without a graph, each pre-activation computed once and φ' taken from φ(u) (Eq. 9),
+        with J_t of Eq. (4) for all K steps in one product and the factors of Eq. (5): c_t = α φ'(u_t) and
+        pre_t = [h_{t−1}; x_t; 1]."""
         with torch.no_grad():
-            W = self.recurrent_weights()
-            f = self.phi(self.preactivation(x_t, h))  # Eq. (1), once
-            post = self.slope(f).mul_(self.alpha)
+            W, h = self.recurrent_weights().detach(), state.h.detach()
+            W_T, phi, alpha = W.T, self.phi, self.alpha
+            hs, fs = [h], []
+            for d in inputs @ self.W_in.detach().T + self.b.detach():  # Eq. (6)
+                f = phi(torch.addmm(d, h, W_T))
+                h = torch.lerp(h, f, alpha)  # Eq. (7)
+                hs.append(h)
+                fs.append(f)
+            H = torch.stack(hs)  # h_0 … h_K
+            post = self.slope(torch.stack(fs)).mul_(alpha)
             J = post.unsqueeze(-1) * W  # Eq. (4)
-            J.diagonal(dim1=1, dim2=2).add_(1 - self.alpha)
-            return RNNState(torch.lerp(h, f, self.alpha)), J, post, self.presynaptic(x_t, h)  # Eq. (2)
+            J.diagonal(dim1=-2, dim2=-1).add_(1 - alpha)
+            pre = torch.cat([H[:-1], inputs, torch.ones_like(H[1:, :, :1])], -1)
+            columns = {"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}
+            return Factors(RNNState(h), RNNState(H[1:]), J, post, pre, columns)
 
     def jacobians(self, x_t: torch.Tensor, prev: RNNState) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Closed forms of Eqs. (4) and (5); equal to the ``torch.func`` default (tested)."""

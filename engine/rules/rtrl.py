@@ -30,6 +30,7 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
+from engine.archs.base import Factors
 from engine.config import ConfigModel
 from engine.rules import RULES
 from engine.rules.base import CreditRule, Pass, Work, readout_grads, state_size
@@ -37,17 +38,32 @@ from engine.tasks.base import Task
 from engine.trial import Trial
 
 
-#: Most numbers in one column block of J_t M_{t−1} (Eq. 6): 2^18, 1 MiB in float32.
+#: Most numbers in one column block of J_t M_{t−1} (Eq. 6): 2^18, 1 MiB in float32; an M no larger than this is
+#: updated into a second copy of itself instead.
 BLOCK = 2**18
+#: Steps of the network the factored sweep runs ahead of the influence matrix (Eq. 6).
+CHUNK = 16
 
 
-def blocks(M: torch.Tensor) -> list[torch.Tensor]:
-    """Output buffers for J M in column blocks of at most ``BLOCK`` numbers (Eq. 6), widths summing to P."""
+def blocks(M: torch.Tensor) -> list[tuple[slice, slice, torch.Tensor]]:
+    """Pieces of M [B, S, P] of at most ``BLOCK`` numbers for Eq. (6), each (trials, columns, output buffer): whole
+    trials while one trial's S·P numbers fit (contiguous, so each product is a full-width matrix product), else
+    column blocks of one trial. The buffers of equal shape are one tensor."""
     B, S, P = M.shape
-    width = max(1, min(P, BLOCK // (B * S)))
-    full, rest = divmod(P, width)
-    buf = M.new_empty(B, S, width)
-    return [buf] * full + ([M.new_empty(B, S, rest)] if rest else [])
+    if S * P <= BLOCK:
+        per = min(B, BLOCK // (S * P))
+        pieces = [(slice(b, min(b + per, B)), slice(0, P)) for b in range(0, B, per)]
+    else:
+        width = max(1, BLOCK // S)
+        pieces = [(slice(b, b + 1), slice(c, min(c + width, P))) for b in range(B) for c in range(0, P, width)]
+    buffers: dict[tuple[int, int], torch.Tensor] = {}
+    out = []
+    for trials, cols in pieces:
+        shape = (trials.stop - trials.start, cols.stop - cols.start)
+        if shape not in buffers:
+            buffers[shape] = M.new_empty(shape[0], S, shape[1])
+        out.append((trials, cols, buffers[shape]))
+    return out
 
 
 class RTRLConfig(ConfigModel):
@@ -124,61 +140,91 @@ class RTRL(CreditRule):
         return Work(2.0 * steps * batch * S * P * (S + 1), 12.0 * steps * batch * S * P, 3.0 * steps)
 
     # -- the forward sweep -----------------------------------------------------------------------------------
-    def _advance(self, x_t: torch.Tensor, state: object, M: torch.Tensor, cols: list[tuple[str, int]],
-                 buffers: list[torch.Tensor]) -> object:
-        """Eq. (1) in place on M [B, S, P]; returns s_t. With the factored M̄ (``Architecture.influence_factors``,
-        archs.base Eq. 3) J_t M_{t−1} is computed in column blocks (Eq. 6) into ``buffers`` (:func:`blocks`) and M̄_t
-        is added on the diagonals k = i of each parameter group, never built; else from ``jacobians``."""
-        B, S, P = M.shape
-        factored = self.arch.influence_factors(x_t, state)
-        if factored is None:
-            J, M_bar = self.arch.jacobians(x_t, state)
-            M.copy_(torch.baddbmm(torch.cat([M_bar[k].reshape(B, S, size) for k, size in cols], -1), J, M))
-            return self.arch(x_t, state)
-        state, J, post, pres = factored
-        c0 = 0
-        for buf in buffers:  # Eq. (6): J M column block by column block, in place
-            block = M[:, :, c0:c0 + buf.shape[-1]]
-            block.copy_(torch.bmm(J, block, out=buf))
-            c0 += buf.shape[-1]
-        masks, c0 = self.arch.grad_masks(), 0
-        for name, size in cols:  # M̄_t[k, (k, j)] += c_{t,k} pre_{t,j}
-            pre = pres[name]
-            diag = M[:, :, c0:c0 + size].view(B, S, S, pre.shape[-1]).diagonal(dim1=1, dim2=2)  # [B, m, S]
-            scale = post.unsqueeze(1) * masks[name].T if name in masks else post.unsqueeze(1)
-            diag.addcmul_(pre.unsqueeze(-1), scale)
-            c0 += size
-        return state
-
     @torch.no_grad()
     def _sweep(self, task: Task, trial: Trial,
                norms: list[torch.Tensor] | None = None) -> tuple[dict[str, torch.Tensor], Pass]:
-        """Run the trial forward once through Eqs. (1)-(3); optionally record ‖M_t[b, k, :]‖ per state variable."""
-        B = trial.batch
+        """Run the trial forward once through Eqs. (1)-(3); optionally record ‖M_t[b, k, :]‖ per state variable.
+        Every array is allocated before the first step, so the peak does not grow with T beyond the Pass."""
+        B, T, O = trial.batch, trial.steps, self.arch.n_outputs
         self.check_memory(B)  # before anything is allocated
-        params = self.arch.recurrent_parameters()
-        state = self.arch.init_state(B)
         x0 = trial.inputs[0]
-        S, P = state_size(self.arch), self.n_parameters()
-        M = x0.new_zeros(B, S, P)
-        g = x0.new_zeros(P)
+        M = x0.new_zeros(B, state_size(self.arch), self.n_parameters())
+        out = x0.new_empty(T, B, self.arch.n_units), x0.new_empty(T, B, O), x0.new_empty(T, B, O)
+        state = self.arch.init_state(B)
+        first = self.arch.influence_factors(trial.inputs[:max(1, min(CHUNK, BLOCK // (B * M.shape[1] ** 2)))], state)
+        if first is None:
+            grads = self._stepwise(task, trial, state, M, out, norms)
+        else:
+            grads = self._factored(task, trial, first, M, out, norms)
+        activity, outputs, errors = out
+        grads.update(readout_grads(errors, activity))
+        return grads, Pass(task.loss(outputs, trial), outputs, activity)
+
+    def _stepwise(self, task: Task, trial: Trial, state: object, M: torch.Tensor, out: tuple[torch.Tensor, ...],
+                  norms: list[torch.Tensor] | None) -> dict[str, torch.Tensor]:
+        """Eqs. (1)-(3) step by step from ``arch.jacobians`` (any architecture); M's columns in parameter order."""
+        B, S, P = M.shape
+        params = self.arch.recurrent_parameters()
         cols = [(k, p.numel()) for k, p in params.items()]
-        buffers = blocks(M)
-        # Every array of the sweep is allocated before it starts: no per-step allocation survives a step, so the
-        # allocator reuses the same memory at every step and the peak does not grow with T (besides these three).
-        T, O = trial.steps, self.arch.n_outputs
-        activity, outputs, errors = x0.new_empty(T, B, self.arch.n_units), x0.new_empty(T, B, O), x0.new_empty(T, B, O)
+        activity, outputs, errors = out
+        g = M.new_zeros(P)
         for t, x_t in enumerate(trial.inputs):
-            state = self._advance(x_t, state, M, cols, buffers)  # Eq. (1)
-            y = torch.addmm(self.arch.b_out, self.arch.activity(state), self.arch.W_out.T, out=outputs[t])
+            J, M_bar = self.arch.jacobians(x_t, state)
+            M.copy_(torch.baddbmm(torch.cat([M_bar[k].reshape(B, S, size) for k, size in cols], -1), J, M))  # (1)
+            state = self.arch(x_t, state)
+            y = outputs[t].copy_(self.arch.readout(state))
             eps = errors[t].copy_(task.output_error(y, trial, t))
             g.addmv_(M.view(B * S, P).T, self.arch.readout_credit(state, eps).reshape(B * S))  # Eqs. (2)-(3)
             activity[t] = self.arch.activity(state)
             if norms is not None:
                 norms.append(M.norm(dim=-1))
-        grads = {k: piece.view_as(p) for (k, p), piece in zip(params.items(), g.split([n for _, n in cols]))}
-        grads.update(readout_grads(errors, activity))
-        return grads, Pass(task.loss(outputs, trial), outputs, activity)
+        return {k: piece.view_as(p) for (k, p), piece in zip(params.items(), g.split([n for _, n in cols]))}
+
+    def _factored(self, task: Task, trial: Trial, factors: Factors, M: torch.Tensor,
+                  out: tuple[torch.Tensor, ...], norms: list[torch.Tensor] | None) -> dict[str, torch.Tensor]:
+        """Eqs. (1)-(3) with the factored M̄ of archs.base Eq. (3), ``CHUNK`` steps of the network at a time (Eq. 6):
+        M's columns are the [S, m] parameter matrix row by row, M̄_t is added on its diagonal entries k = i, and
+        J_t M_{t−1} goes into a second M (ping-pong) or, past ``BLOCK`` numbers, in column blocks copied back."""
+        B, S, P = M.shape
+        activity, outputs, errors = out
+        g = M.new_zeros(P)
+        other = M.new_empty(M.shape) if M.numel() <= BLOCK else None
+        spans = [] if other is not None else [(trials, M[trials, :, cols], buf) for trials, cols, buf in blocks(M)]
+        chunk = max(1, min(CHUNK, BLOCK // (B * S * S)))  # the chunk's J [K, B, S, S] within BLOCK numbers too
+
+        def views(A: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            """The diagonal entries M[b, k, (k, j)] as [B, m, S], and M as [P, B·S] for Eq. (3)."""
+            return A.view(B, S, S, P // S).diagonal(dim1=1, dim2=2), A.view(B * S, P).T
+
+        here, there = views(M), (views(other) if other is not None else None)
+        t0 = 0
+        while True:
+            steps = slice(t0, t0 + factors.J.shape[0])
+            y = outputs[steps].copy_(self.arch.readout(factors.states))
+            eps = errors[steps].copy_(task.output_error(y, trial, steps))
+            credit = self.arch.readout_credit(factors.states, eps).reshape(-1, B * S)  # Eq. (2)
+            activity[steps] = self.arch.activity(factors.states)
+            pre, post = factors.pre.unsqueeze(-1), factors.post.unsqueeze(-2)
+            for k in range(factors.J.shape[0]):
+                if other is not None:  # Eq. (1): J M into the other buffer, then swap
+                    torch.bmm(factors.J[k], M, out=other)
+                    M, other, here, there = other, M, there, here
+                else:
+                    J = factors.J[k]
+                    for trials, block, buf in spans:  # Eq. (6): block by block, in place
+                        block.copy_(torch.bmm(J[trials], block, out=buf))
+                here[0].addcmul_(pre[k], post[k])  # + M̄_t on the diagonal entries
+                g.addmv_(here[1], credit[k])  # Eq. (3)
+                if norms is not None:
+                    norms.append(M.norm(dim=-1))
+            t0 = steps.stop
+            if t0 >= trial.steps:
+                break
+            factors = self.arch.influence_factors(trial.inputs[t0:t0 + chunk], factors.state)
+        params, masks = self.arch.recurrent_parameters(), self.arch.grad_masks()
+        pieces = g.view(S, P // S).split(list(factors.columns.values()), dim=1)
+        grads = {name: piece.reshape(params[name].shape) for name, piece in zip(factors.columns, pieces)}
+        return {k: v * masks[k] if k in masks else v for k, v in grads.items()}
 
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
         return self._sweep(task, trial)

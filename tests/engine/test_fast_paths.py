@@ -104,18 +104,24 @@ def test_closed_form_output_error_equals_autograd(task_name):
 
 @pytest.mark.parametrize("case", NETS)
 def test_factored_influence_equals_the_jacobians(case):
+    """archs.base Eq. (3) with rnn Eqs. (4)-(5): J_t and M̄_t rebuilt from the factors of K steps at once equal
+    the closed-form ``jacobians`` of each step (which the registry tests hold to the torch.func default)."""
     arch = net(case)
     gen = torch.Generator().manual_seed(5)
-    x = torch.randn(3, 3, dtype=F64, generator=gen)
+    x = torch.randn(4, 3, 3, dtype=F64, generator=gen)
     prev = arch.init_state(3)._replace(h=torch.rand(3, case["hidden"], dtype=F64, generator=gen) - 0.5)
-    state, J, post, pres = arch.influence_factors(x, prev)
-    J_ref, M_ref = arch.jacobians(x, prev)
-    assert close(state.h, arch(x, prev).h) and close(J, J_ref)
-    masks, eye = arch.grad_masks(), torch.eye(arch.n_units, dtype=F64)
-    for name, pre in pres.items():  # archs.base Eq. (3) rebuilt densely
-        block = eye[None, :, :, None] * (post[:, None, :, None] * pre[:, None, None, :])
-        block = block * masks[name] if name in masks else block
-        assert close(block.reshape(M_ref[name].shape), M_ref[name]), name
+    factors = arch.influence_factors(x, prev)
+    masks, n, eye = arch.grad_masks(), case["hidden"], torch.eye(case["hidden"], dtype=F64)
+    for k, x_t in enumerate(x):
+        J_ref, M_ref = arch.jacobians(x_t, prev)
+        prev = arch(x_t, prev)
+        assert close(factors.states.h[k], prev.h) and close(factors.J[k], J_ref)
+        dense = eye[None, :, :, None] * (factors.post[k][:, None, :, None] * factors.pre[k][:, None, None, :])
+        pieces = dict(zip(factors.columns, dense.split(list(factors.columns.values()), dim=-1)))
+        for name, block in pieces.items():
+            block = block * masks[name] if name in masks else block
+            assert close(block.reshape(M_ref[name].shape), M_ref[name]), name
+    assert close(factors.state.h, prev.h)
 
 
 def test_closed_form_readout_credit_equals_the_vector_jacobian_product():
@@ -126,7 +132,7 @@ def test_closed_form_readout_credit_equals_the_vector_jacobian_product():
 
 
 @pytest.mark.parametrize("case", NETS)
-def test_rtrl_in_column_blocks_equals_one_block(case, monkeypatch):
+def test_rtrl_in_column_blocks_and_short_chunks_equals_one_block(case, monkeypatch):
     import engine.rules.rtrl as rtrl
 
     task = TASKS.get("add")(TASKS.get("add").Config(steps=14))
@@ -135,6 +141,7 @@ def test_rtrl_in_column_blocks_equals_one_block(case, monkeypatch):
     make = lambda: RULES.get("rtrl")(RULES.get("rtrl").Config(), arch, torch.Generator())  # noqa: E731
     whole, _ = make().gradients(task, trial)
     monkeypatch.setattr(rtrl, "BLOCK", 7)  # many narrow blocks, the last one partial
+    monkeypatch.setattr(rtrl, "CHUNK", 3)  # and several chunks of steps, the last one partial
     blocks, _ = make().gradients(task, trial)
     for k in whole:
         assert close(blocks[k], whole[k]), k
