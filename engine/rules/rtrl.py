@@ -17,12 +17,20 @@ State (``engine.rules.base`` Eq. 3) — the influence matrix and the current sta
 
     fixed_bytes = B · S · (P + 1) numbers,      per_step_bytes = 0                                       (4)
 
-The implementation also holds, as its buffer, the next M while Eq. (1) is computed and the immediate influence M̄_t,
-2 · B · S · P numbers. Work per update (``engine.rules.base``, ``work``): the product J_t M_{t−1} and Eq. (3) are
-2·B·S·P·(S + 1) flops per step, and building M̄_t (rnn Eq. 5, one [B, S, P] block per parameter group), copying it
-into M and the norms take about 12 elementwise passes over the B·S·P numbers:
+How Eq. (1) is computed (``_factored``, for an architecture with the factored M̄ of archs.base Eq. 3, such as the
+rnn): the network runs K steps ahead without a graph (``influence_factors``: J_t, c_t and pre_t for the K steps at
+once), the output errors and credits of Eq. (2) for those steps come in closed form in one go, and then per step
 
-    flops ≈ 2 · T · B · S · P · (S + 1),      elements ≈ 12 · T · B · S · P,      calls ≈ 3 · T            (5)
+    M ← J_t M (one batched product, into a second M, or in place block by block),   M[b, k, (k, j)] += c_{t,k} pre_{t,j},
+    g += c_t M                                                                                              (6)
+
+— M̄_t is never built, only its B·S·m non-zero entries (the diagonal k = i of M's [S, S, m] view) are added.
+``_stepwise`` does Eq. (1) as written from ``arch.jacobians``, for any architecture. The implementation's buffer:
+the second M when M has at most ``BLOCK`` numbers, else one block of that size, plus the K steps' J (at most
+``BLOCK`` numbers). Work per update (``engine.rules.base``, ``work``): the product J_t M_{t−1} and Eq. (3) are
+2·B·S·P·(S + 1) flops per step, plus a copy of M (block by block) and the norms, about 3 elementwise passes:
+
+    flops ≈ 2 · T · B · S · P · (S + 1),      elements ≈ 3 · T · B · S · P,      calls ≈ 3 · T            (5)
 """
 
 from __future__ import annotations
@@ -68,7 +76,7 @@ def blocks(M: torch.Tensor) -> list[tuple[slice, slice, torch.Tensor]]:
 
 class RTRLConfig(ConfigModel):
     max_memory_mb: float = Field(512.0, gt=0.0, le=65536.0)
-    """Largest influence matrix (batch × units × recurrent weights numbers) to hold, in MB; peak use is about 3×."""
+    """Largest influence matrix (batch × units × recurrent weights numbers) to hold, in MB; peak use is about 1.3×."""
 
 
 @RULES.register("rtrl")
@@ -131,13 +139,15 @@ class RTRL(CreditRule):
         return self.influence_bytes(batch) + batch * state_size(self.arch) * self.itemsize(), 0
 
     def buffer_bytes(self, batch: int, steps: int) -> int:
-        """The next influence matrix and M̄_t: 2·B·S·P numbers."""
-        return 2 * self.influence_bytes(batch)
+        """Eq. (6)'s buffers: the second M (or one block of ``BLOCK`` numbers) and K steps of J."""
+        S, item = state_size(self.arch), self.itemsize()
+        chunk = max(1, min(CHUNK, steps, BLOCK // (batch * S * S)))
+        return min(self.influence_bytes(batch), BLOCK * item) + chunk * batch * S * S * item
 
     def work(self, batch: int, steps: int) -> Work:
         """Eq. (5)."""
         S, P = state_size(self.arch), self.n_parameters()
-        return Work(2.0 * steps * batch * S * P * (S + 1), 12.0 * steps * batch * S * P, 3.0 * steps)
+        return Work(2.0 * steps * batch * S * P * (S + 1), 3.0 * steps * batch * S * P, 3.0 * steps)
 
     # -- the forward sweep -----------------------------------------------------------------------------------
     @torch.no_grad()
