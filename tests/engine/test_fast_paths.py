@@ -145,3 +145,15 @@ def test_rtrl_in_column_blocks_and_short_chunks_equals_one_block(case, monkeypat
     blocks, _ = make().gradients(task, trial)
     for k in whole:
         assert close(blocks[k], whole[k]), k
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 0.1])
+@pytest.mark.parametrize("k", [5, 16, 17, 50])
+def test_filter_in_sub_blocks_equals_the_dense_filter(alpha, k):
+    """traces Eq. (7) against L̃_s = Σ_{t≥s} a^{t−s} L_t as one [k, k] product."""
+    arch = net(dict(hidden=4, alpha=alpha))
+    rule = RULES.get("eprop")(RULES.get("eprop").Config(), arch, torch.Generator())
+    L = torch.randn(k, 6, dtype=F64, generator=torch.Generator().manual_seed(7))
+    a = 1.0 - alpha
+    dense = rule._filters(k, a, F64)[1] @ L
+    assert close(rule._filter(L, a), dense)
