@@ -8,7 +8,13 @@ A network has a state s_t (a NamedTuple of [B, ·] tensors), recurrent parameter
 Credit rules drive the step themselves, so every rule sees the same dynamics. Online rules need local derivatives:
 RTRL needs J_t = ∂s_t/∂s_{t−1} and the immediate influence M̄_t = ∂s_t/∂θ (:meth:`jacobians`). The default
 computes both with ``torch.func`` for any architecture; a subclass may override it with a closed form that a test
-proves equal to the default.
+proves equal to the default. When each row i of the recurrent parameters (seen as one [S, m] matrix) drives state
+variable i alone, the immediate influence factorises,
+
+    M̄_t[k, (i, j)] = δ_ki c_{t,i} pre_{t,j}        (c_t [B, S], pre_t [B, m])                              (3)
+
+and such an architecture may return the factors of K steps at once (:meth:`influence_factors`), so that RTRL never
+builds M̄_t. ``run`` unrolls a whole trial; a subclass may override it with a faster form of the same numbers.
 """
 
 from __future__ import annotations
@@ -105,7 +111,7 @@ class Architecture(nn.Module):
         return torch.stack(acts), torch.stack(outs)
 
     def readout_credit(self, state: Any, errors: torch.Tensor) -> torch.Tensor:
-        """c = ε ∂y/∂s [B, S] for output errors ε [B, O] (the credit the readout gives the state, Eq. 2), by one
+        """c = ε ∂y/∂s [B, S] for output errors ε [B, O] (the credit the readout of Eq. 2 gives the state), by one
         vector-Jacobian product; a subclass may write it in closed form."""
         flat = self.flatten(state).detach().requires_grad_(True)
         with torch.enable_grad():
@@ -114,13 +120,10 @@ class Architecture(nn.Module):
         return c
 
     def influence_factors(self, inputs: torch.Tensor, state: Any) -> Factors | None:
-        """For an architecture whose immediate influence factorises per state variable,
-
-            M̄_t[k, (i, j)] = δ_ki c_{t,i} pre_{t,j}   (each row i of the parameters drives state variable i alone)   (3)
-
-        with all recurrent parameters seen as one [S, m] matrix (rows: state variables, columns: the presynaptic
-        entries of every group in order): run the K steps of ``inputs`` [K, B, I] from ``state`` without a graph and
-        return their :class:`Factors`. RTRL then never builds M̄ nor J step by step. Fixed masks are not applied
+        """For an architecture whose immediate influence factorises as in Eq. (3), with all recurrent parameters
+        seen as one [S, m] matrix (rows: state variables, columns: the presynaptic entries of every group in
+        order): run the K steps of ``inputs`` [K, B, I] from ``state`` without a graph; return their
+        :class:`Factors`. RTRL then never builds M̄ nor J step by step. Fixed masks are not applied
         here (a masked column of M only ever receives its own M̄; the rule masks the gradient). Default ``None``:
         not factored, RTRL uses :meth:`jacobians` step by step."""
         return None
