@@ -246,14 +246,21 @@ def serve(
 def bench(
     quick: Annotated[bool, typer.Option(help="Small sizes only (about a minute).")] = False,
     threads: Annotated[int, typer.Option(help="torch threads; 1 is what each web run's worker uses.")] = 1,
+    reference: Annotated[bool, typer.Option(help="Also time engine BPTT against a plain PyTorch loop.")] = True,
 ) -> None:
-    """Time every rule side by side at reference sizes; print ms/update and state bytes as ratios to BPTT."""
-    from engine.bench import format_table, run_bench
+    """Time every rule side by side at reference sizes; print ms/update and state bytes as ratios to BPTT, then
+    engine BPTT against a plain hand-written PyTorch loop (same weights, trials and Adam): engine/plain ratios."""
+    from engine.bench import format_reference, format_table, reference_rows, run_bench
 
     kwargs: dict[str, Any] = {"threads": threads}
+    ref: dict[str, Any] = {"threads": threads}
     if quick:
         kwargs.update(sizes=(32, 64), steps=(50, 100))
+        ref.update(steps=(50, 100), repeats=5)
     typer.echo(format_table(run_bench(**kwargs)))
+    if reference:
+        typer.echo("")
+        typer.echo(format_reference(reference_rows(**ref)))
 
 
 @cli.command()

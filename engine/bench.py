@@ -162,3 +162,62 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         out.append(fmt(line))
         previous = line[1:3]
     return "\n".join(out)
+
+
+# -- the reference row: engine BPTT against a plain hand-written PyTorch loop --------------------------------------
+REFERENCE_SIZES = (32, 128)
+
+
+def reference_rows(sizes: Iterable[int] = REFERENCE_SIZES, steps: Iterable[int] = STEPS, batch: int = 32,
+                   threads: int | None = 1, warmup: int = 2, repeats: int = 7) -> list[dict[str, Any]]:
+    """Engine BPTT (``engine.rules.bptt``) against :class:`engine.bench_reference.PlainBPTT` at every (n, T): the
+    same initial weights, the same Add trials, Adam (lr 1e-3) on both, updates taken in turn, median of ``repeats``.
+    Rows: n, steps, batch, engine_ms, plain_ms, ratio (engine / plain; ≤ 1 is the target), loss_gap (|ΔL| of the
+    first update: the two compute the same loss)."""
+    from engine.bench_reference import PlainBPTT
+
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    rows = []
+    try:
+        for n in sorted(sizes):
+            for T in sorted(steps):
+                task = Add(AddConfig(steps=T))
+                trial = task.sample(batch, torch.Generator().manual_seed(1))
+                base = RNN(RNNConfig(hidden=n), task.n_inputs, task.n_outputs, torch.Generator().manual_seed(0))
+                rule = RULES.get("bptt")(RULES.get("bptt").Config(), copy.deepcopy(base), torch.Generator())
+                optimizer = torch.optim.Adam(list(rule.trainable().values()), lr=1e-3)
+                plain = PlainBPTT(base, lr=1e-3)
+                with torch.no_grad():
+                    gap = abs(float(rule.gradients(task, trial)[1].loss) - float(plain.loss(trial)))
+                timed = {"engine": lambda: _update(rule, optimizer, task, trial), "plain": lambda: _ms(plain, trial)}
+                for _ in range(warmup):
+                    for f in timed.values():
+                        f()
+                times: dict[str, list[float]] = {k: [] for k in timed}
+                for _ in range(repeats):
+                    for k, f in timed.items():
+                        times[k].append(f())
+                e, p = statistics.median(times["engine"]), statistics.median(times["plain"])
+                rows.append({"n": n, "steps": T, "batch": batch, "engine_ms": e, "plain_ms": p, "ratio": e / p,
+                             "loss_gap": gap})
+    finally:
+        torch.set_num_threads(before)
+    return rows
+
+
+def _ms(plain: Any, trial: Trial) -> float:
+    start = time.perf_counter()
+    plain.update(trial)
+    return (time.perf_counter() - start) * 1000
+
+
+def format_reference(rows: list[dict[str, Any]]) -> str:
+    """The reference rows as text: one line per size, the ratio last."""
+    out = ["engine bptt vs a plain PyTorch loop (same weights, trials, Adam; median ms/update, turn by turn)",
+           f"{'n':>5} {'T':>5} {'batch':>5} {'engine ms':>10} {'plain ms':>10} {'engine/plain':>13} {'|dL|':>9}"]
+    for r in rows:
+        out.append(f"{r['n']:>5} {r['steps']:>5} {r['batch']:>5} {r['engine_ms']:>10.1f} {r['plain_ms']:>10.1f} "
+                   f"{r['ratio']:>13.2f} {r['loss_gap']:>9.1e}")
+    return "\n".join(out)

@@ -8,7 +8,13 @@ A network has a state s_t (a NamedTuple of [B, ·] tensors), recurrent parameter
 Credit rules drive the step themselves, so every rule sees the same dynamics. Online rules need local derivatives:
 RTRL needs J_t = ∂s_t/∂s_{t−1} and the immediate influence M̄_t = ∂s_t/∂θ (:meth:`jacobians`). The default
 computes both with ``torch.func`` for any architecture; a subclass may override it with a closed form that a test
-proves equal to the default.
+proves equal to the default. When each row i of the recurrent parameters (seen as one [S, m] matrix) drives state
+variable i alone, the immediate influence factorises,
+
+    M̄_t[k, (i, j)] = δ_ki c_{t,i} pre_{t,j}        (c_t [B, S], pre_t [B, m])                              (3)
+
+and such an architecture may return the factors of K steps at once (:meth:`influence_factors`), so that RTRL never
+builds M̄_t. ``run`` unrolls a whole trial; a subclass may override it with a faster form of the same numbers.
 """
 
 from __future__ import annotations
@@ -23,6 +29,23 @@ from engine.config import ConfigModel
 
 #: Parameters of the linear readout, shared by every architecture (Eq. 2).
 READOUT = ("W_out", "b_out")
+
+
+class Factors(NamedTuple):
+    """K steps of an architecture in the factored form of Eq. (3) (:meth:`Architecture.influence_factors`)."""
+
+    state: Any
+    """The state after the last step."""
+    states: Any
+    """Every step's state, fields with time first [K, B, ·] (for the readout and its credit)."""
+    J: torch.Tensor
+    """J_t = ∂s_t/∂s_{t−1} [K, B, S, S]."""
+    post: torch.Tensor
+    """c_t [K, B, S] of Eq. (3)."""
+    pre: torch.Tensor
+    """pre_t [K, B, m] of Eq. (3)."""
+    columns: dict[str, int]
+    """Parameter group → its number of columns in pre (in order; the groups' rows are the S state variables)."""
 
 
 class Architecture(nn.Module):
@@ -55,7 +78,7 @@ class Architecture(nn.Module):
         raise NotImplementedError
 
     # -- shared --------------------------------------------------------------------------------------------
-    def readout(self, state: Any) -> torch.Tensor:  # Eq. (2)
+    def readout(self, state: Any) -> torch.Tensor:  # Eq. (2) (fields may carry leading time and batch dims)
         return self.activity(state) @ self.W_out.T + self.b_out
 
     def recurrent_parameters(self) -> dict[str, nn.Parameter]:
@@ -86,6 +109,24 @@ class Architecture(nn.Module):
             acts.append(self.activity(state))
             outs.append(self.readout(state))
         return torch.stack(acts), torch.stack(outs)
+
+    def readout_credit(self, state: Any, errors: torch.Tensor) -> torch.Tensor:
+        """c = ε ∂y/∂s [B, S] for output errors ε [B, O] (the credit the readout of Eq. 2 gives the state), by one
+        vector-Jacobian product; a subclass may write it in closed form."""
+        flat = self.flatten(state).detach().requires_grad_(True)
+        with torch.enable_grad():
+            y = self.readout(self.unflatten(flat))
+            (c,) = torch.autograd.grad(y, flat, errors)
+        return c
+
+    def influence_factors(self, inputs: torch.Tensor, state: Any) -> Factors | None:
+        """For an architecture whose immediate influence factorises as in Eq. (3), with all recurrent parameters
+        seen as one [S, m] matrix (rows: state variables, columns: the presynaptic entries of every group in
+        order): run the K steps of ``inputs`` [K, B, I] from ``state`` without a graph; return their
+        :class:`Factors`. RTRL then never builds M̄ nor J step by step. Fixed masks are not applied
+        here (a masked column of M only ever receives its own M̄; the rule masks the gradient). Default ``None``:
+        not factored, RTRL uses :meth:`jacobians` step by step."""
+        return None
 
     def jacobians(self, x_t: torch.Tensor, prev: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """J_t = ∂s_t/∂s_{t−1} [B, S, S] and M̄_t = ∂s_t/∂θ {name: [B, S, *θ.shape]} by ``torch.func``."""

@@ -17,6 +17,19 @@ Local derivatives used by the online rules (δ is Kronecker's delta, pre_t = [h_
 
     J_t = ∂h_t/∂h_{t−1} = (1 − α) I + α diag(φ'(u_t)) W_rec                 (4)
     M̄_t[k, (i, j)] = ∂h_{t,k}/∂W_ij = δ_ki α φ'(u_{t,i}) pre_{t,j}          (5)
+
+A whole trial (``run``, what BPTT and the plots use) is Eqs. (1)–(3) regrouped so that each step issues two
+operations: with W = W_rec ⊙ mask formed once per trial (W_rec itself at density 1, where the mask is all ones)
+and the input drive of every step in one matrix product,
+
+    D = X W_inᵀ + b   ([T, B, n] for inputs X [T, B, I]),    u_t = D_t + h_{t−1} Wᵀ  (one addmm)        (6)
+    h_t = lerp(h_{t−1}, φ(u_t), α) = h_{t−1} + α (φ(u_t) − h_{t−1})                                    (7)
+    Y = H W_outᵀ + b_out   on the stacked rates H = [h_1 … h_T]                                         (8)
+
+the same numbers as the step-by-step ``forward`` up to rounding (tested to 1e−12 in float64). A sweep that already
+holds f_t = φ(u_t) gets φ'(u_t) without a second pass of φ (``slope``):
+
+    tanh: φ' = 1 − f²,      relu: φ' = [f > 0],      softplus: φ' = σ(u) = 1 − e^{−f}                       (9)
 """
 
 from __future__ import annotations
@@ -28,7 +41,7 @@ from pydantic import Field
 from torch import nn
 
 from engine.archs import ARCHS
-from engine.archs.base import Architecture
+from engine.archs.base import Architecture, Factors
 from engine.config import ConfigModel
 
 
@@ -37,10 +50,11 @@ class RNNState(NamedTuple):
     """Rates h_t [B, n] (Eq. 2)."""
 
 
+#: φ, φ'(u), and φ' written in terms of the rate f = φ(u) (Eq. 9), for each nonlinearity.
 _PHI = {
-    "tanh": (torch.tanh, lambda u: 1 - torch.tanh(u) ** 2),
-    "relu": (torch.relu, lambda u: (u > 0).to(u.dtype)),
-    "softplus": (nn.functional.softplus, torch.sigmoid),
+    "tanh": (torch.tanh, lambda u: 1 - torch.tanh(u) ** 2, lambda f: 1 - f * f),
+    "relu": (torch.relu, lambda u: (u > 0).to(u.dtype), lambda f: (f > 0).to(f.dtype)),
+    "softplus": (nn.functional.softplus, torch.sigmoid, lambda f: -torch.expm1(-f)),
 }
 
 
@@ -88,7 +102,7 @@ class RNN(Architecture):
         self.b = nn.Parameter(torch.zeros(n, dtype=dtype))
         self.W_out = nn.Parameter(torch.randn(n_outputs, n, generator=g, dtype=dtype) / n ** 0.5)
         self.b_out = nn.Parameter(torch.zeros(n_outputs, dtype=dtype))
-        self.phi, self.dphi = _PHI[c.nonlinearity]
+        self.phi, self.dphi, self.slope = _PHI[c.nonlinearity]
 
     @property
     def n_units(self) -> int:
@@ -102,8 +116,12 @@ class RNN(Architecture):
         return RNNState(torch.full((batch, self.n_units), self.config.h0, dtype=self.W_rec.dtype,
                                    device=self.W_rec.device))
 
+    def recurrent_weights(self) -> torch.Tensor:
+        """W = W_rec ⊙ mask of Eq. (1); W_rec itself at density 1 (no product, nothing extra in a graph)."""
+        return self.W_rec if self.config.density == 1 else self.W_rec * self.rec_mask
+
     def preactivation(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:  # Eq. (1)
-        return h_prev @ (self.W_rec * self.rec_mask).T + x_t @ self.W_in.T + self.b
+        return h_prev @ self.recurrent_weights().T + x_t @ self.W_in.T + self.b
 
     def forward(self, x_t: torch.Tensor, state: RNNState) -> RNNState:  # Eq. (2)
         u = self.preactivation(x_t, state.h)
@@ -112,12 +130,48 @@ class RNN(Architecture):
     def activity(self, state: RNNState) -> torch.Tensor:
         return state.h
 
+    def run(self, inputs: torch.Tensor, state: RNNState | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The whole trial by Eqs. (6)–(8): the generic per-step ``Architecture.run``, regrouped (graph kept)."""
+        h = (self.init_state(inputs.shape[1]) if state is None else state).h
+        W_T, phi, alpha = self.recurrent_weights().T, self.phi, self.alpha
+        hs = []
+        for d in inputs @ self.W_in.T + self.b:  # Eq. (6): the drive of every step in one product
+            h = torch.lerp(h, phi(torch.addmm(d, h, W_T)), alpha)  # Eqs. (6)–(7)
+            hs.append(h)
+        H = torch.stack(hs)
+        return H, H @ self.W_out.T + self.b_out  # Eq. (8)
+
     def grad_masks(self) -> dict[str, torch.Tensor]:
         return {"W_rec": self.rec_mask} if self.config.density < 1 else {}
 
     def presynaptic(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> dict[str, torch.Tensor]:
         """The presynaptic factor of each recurrent parameter group in Eq. (5): h_{t−1}, x_t and 1."""
         return {"W_rec": h_prev, "W_in": x_t, "b": torch.ones_like(h_prev[:, :1])}
+
+    def readout_credit(self, state: RNNState, errors: torch.Tensor) -> torch.Tensor:
+        """c = ε ∂y/∂h = ε W_out (Eq. 3): the closed form of the base's vector-Jacobian product (tested)."""
+        return errors @ self.W_out.detach()
+
+    def influence_factors(self, inputs: torch.Tensor, state: RNNState) -> Factors:
+        """K steps of Eqs. (6)–(7) without a graph, each pre-activation computed once and φ' taken from φ(u) (Eq. 9),
+        with J_t of Eq. (4) for all K steps in one product and the factors of Eq. (5): c_t = α φ'(u_t) and
+        pre_t = [h_{t−1}; x_t; 1]."""
+        with torch.no_grad():
+            W, h = self.recurrent_weights().detach(), state.h.detach()
+            W_T, phi, alpha = W.T, self.phi, self.alpha
+            hs, fs = [h], []
+            for d in inputs @ self.W_in.detach().T + self.b.detach():  # Eq. (6)
+                f = phi(torch.addmm(d, h, W_T))
+                h = torch.lerp(h, f, alpha)  # Eq. (7)
+                hs.append(h)
+                fs.append(f)
+            H = torch.stack(hs)  # h_0 … h_K
+            post = self.slope(torch.stack(fs)).mul_(alpha)
+            J = post.unsqueeze(-1) * W  # Eq. (4)
+            J.diagonal(dim1=-2, dim2=-1).add_(1 - alpha)
+            pre = torch.cat([H[:-1], inputs, torch.ones_like(H[1:, :, :1])], -1)
+            columns = {"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}
+            return Factors(RNNState(h), RNNState(H[1:]), J, post, pre, columns)
 
     def jacobians(self, x_t: torch.Tensor, prev: RNNState) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Closed forms of Eqs. (4) and (5); equal to the ``torch.func`` default (tested)."""
@@ -126,7 +180,7 @@ class RNN(Architecture):
         post = self.alpha * self.dphi(u)  # [B, n]
         n = self.n_units
         eye = torch.eye(n, dtype=h.dtype)
-        J = (1 - self.alpha) * eye + post.unsqueeze(-1) * (self.W_rec * self.rec_mask).detach()  # Eq. (4)
+        J = (1 - self.alpha) * eye + post.unsqueeze(-1) * self.recurrent_weights().detach()  # Eq. (4)
         M = {}
         for name, pre in self.presynaptic(x_t, h).items():  # Eq. (5)
             block = eye[None, :, :, None] * (post[:, None, :, None] * pre[:, None, None, :])

@@ -17,12 +17,20 @@ State (``engine.rules.base`` Eq. 3) — the influence matrix and the current sta
 
     fixed_bytes = B · S · (P + 1) numbers,      per_step_bytes = 0                                       (4)
 
-The implementation also holds, as its buffer, the next M while Eq. (1) is computed and the immediate influence M̄_t,
-2 · B · S · P numbers. Work per update (``engine.rules.base``, ``work``): the product J_t M_{t−1} and Eq. (3) are
-2·B·S·P·(S + 1) flops per step, and building M̄_t (rnn Eq. 5, one [B, S, P] block per parameter group), copying it
-into M and the norms take about 12 elementwise passes over the B·S·P numbers:
+How Eq. (1) is computed (``_factored``, for an architecture with the factored M̄ of archs.base Eq. 3, such as the
+rnn): the network runs K steps ahead without a graph (``influence_factors``: J_t, c_t and pre_t for the K steps at
+once), the output errors and credits of Eq. (2) for those steps come in closed form in one go, and then per step
 
-    flops ≈ 2 · T · B · S · P · (S + 1),      elements ≈ 12 · T · B · S · P,      calls ≈ 3 · T            (5)
+    M ← J_t M (one batched product, into a second M, or in place block by block),   M[b, k, (k, j)] += c_{t,k} pre_{t,j},
+    g += c_t M                                                                                              (6)
+
+— M̄_t is never built, only its B·S·m non-zero entries (the diagonal k = i of M's [S, S, m] view) are added.
+``_stepwise`` does Eq. (1) as written from ``arch.jacobians``, for any architecture. The implementation's buffer:
+the second M when M has at most ``BLOCK`` numbers, else one block of that size, plus the K steps' J (at most
+``BLOCK`` numbers). Work per update (``engine.rules.base``, ``work``): the product J_t M_{t−1} and Eq. (3) are
+2·B·S·P·(S + 1) flops per step, plus a copy of M (block by block) and the norms, about 3 elementwise passes:
+
+    flops ≈ 2 · T · B · S · P · (S + 1),      elements ≈ 3 · T · B · S · P,      calls ≈ 3 · T            (5)
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
+from engine.archs.base import Factors
 from engine.config import ConfigModel
 from engine.rules import RULES
 from engine.rules.base import CreditRule, Pass, Work, readout_grads, state_size
@@ -37,9 +46,37 @@ from engine.tasks.base import Task
 from engine.trial import Trial
 
 
+#: Most numbers in one column block of J_t M_{t−1} (Eq. 6): 2^18, 1 MiB in float32; an M no larger than this is
+#: updated into a second copy of itself instead.
+BLOCK = 2**18
+#: Steps of the network the factored sweep runs ahead of the influence matrix (Eq. 6).
+CHUNK = 16
+
+
+def blocks(M: torch.Tensor) -> list[tuple[slice, slice, torch.Tensor]]:
+    """Pieces of M [B, S, P] of at most ``BLOCK`` numbers for Eq. (6), each (trials, columns, output buffer): whole
+    trials while one trial's S·P numbers fit (contiguous, so each product is a full-width matrix product), else
+    column blocks of one trial. The buffers of equal shape are one tensor."""
+    B, S, P = M.shape
+    if S * P <= BLOCK:
+        per = min(B, BLOCK // (S * P))
+        pieces = [(slice(b, min(b + per, B)), slice(0, P)) for b in range(0, B, per)]
+    else:
+        width = max(1, BLOCK // S)
+        pieces = [(slice(b, b + 1), slice(c, min(c + width, P))) for b in range(B) for c in range(0, P, width)]
+    buffers: dict[tuple[int, int], torch.Tensor] = {}
+    out = []
+    for trials, cols in pieces:
+        shape = (trials.stop - trials.start, cols.stop - cols.start)
+        if shape not in buffers:
+            buffers[shape] = M.new_empty(shape[0], S, shape[1])
+        out.append((trials, cols, buffers[shape]))
+    return out
+
+
 class RTRLConfig(ConfigModel):
     max_memory_mb: float = Field(512.0, gt=0.0, le=65536.0)
-    """Largest influence matrix (batch × units × recurrent weights numbers) to hold, in MB; peak use is about 3×."""
+    """Largest influence matrix (batch × units × recurrent weights numbers) to hold, in MB; peak use is about 1.3×."""
 
 
 @RULES.register("rtrl")
@@ -102,55 +139,102 @@ class RTRL(CreditRule):
         return self.influence_bytes(batch) + batch * state_size(self.arch) * self.itemsize(), 0
 
     def buffer_bytes(self, batch: int, steps: int) -> int:
-        """The next influence matrix and M̄_t: 2·B·S·P numbers."""
-        return 2 * self.influence_bytes(batch)
+        """Eq. (6)'s buffers: the second M (or one block of ``BLOCK`` numbers) and K steps of J."""
+        S, item = state_size(self.arch), self.itemsize()
+        chunk = max(1, min(CHUNK, steps, BLOCK // (batch * S * S)))
+        return min(self.influence_bytes(batch), BLOCK * item) + chunk * batch * S * S * item
 
     def work(self, batch: int, steps: int) -> Work:
         """Eq. (5)."""
         S, P = state_size(self.arch), self.n_parameters()
-        return Work(2.0 * steps * batch * S * P * (S + 1), 12.0 * steps * batch * S * P, 3.0 * steps)
+        return Work(2.0 * steps * batch * S * P * (S + 1), 3.0 * steps * batch * S * P, 3.0 * steps)
 
     # -- the forward sweep -----------------------------------------------------------------------------------
-    def _credit(self, state: object, errors: torch.Tensor) -> torch.Tensor:
-        """Eq. (2): c_t = ε_t ∂y_t/∂s_t [B, S], by one vector-Jacobian product through the readout."""
-        flat = self.arch.flatten(state).detach().requires_grad_(True)
-        with torch.enable_grad():
-            y = self.arch.readout(self.arch.unflatten(flat))
-            (c,) = torch.autograd.grad(y, flat, errors)
-        return c
-
     @torch.no_grad()
     def _sweep(self, task: Task, trial: Trial,
                norms: list[torch.Tensor] | None = None) -> tuple[dict[str, torch.Tensor], Pass]:
-        """Run the trial forward once through Eqs. (1)-(3); optionally record ‖M_t[b, k, :]‖ per state variable."""
-        B = trial.batch
+        """Run the trial forward once through Eqs. (1)-(3); optionally record ‖M_t[b, k, :]‖ per state variable.
+        Every array is allocated before the first step, so the peak does not grow with T beyond the Pass."""
+        B, T, O = trial.batch, trial.steps, self.arch.n_outputs
         self.check_memory(B)  # before anything is allocated
-        params = self.arch.recurrent_parameters()
-        state = self.arch.init_state(B)
         x0 = trial.inputs[0]
-        S, P = state_size(self.arch), self.n_parameters()
-        M, M_next = x0.new_zeros(B, S, P), x0.new_empty(B, S, P)  # two buffers, swapped each step
-        g = x0.new_zeros(P)
+        M = x0.new_zeros(B, state_size(self.arch), self.n_parameters())
+        out = x0.new_empty(T, B, self.arch.n_units), x0.new_empty(T, B, O), x0.new_empty(T, B, O)
+        state = self.arch.init_state(B)
+        first = self.arch.influence_factors(trial.inputs[:max(1, min(CHUNK, BLOCK // (B * M.shape[1] ** 2)))], state)
+        if first is None:
+            grads = self._stepwise(task, trial, state, M, out, norms)
+        else:
+            grads = self._factored(task, trial, first, M, out, norms)
+        activity, outputs, errors = out
+        grads.update(readout_grads(errors, activity))
+        return grads, Pass(task.loss(outputs, trial), outputs, activity)
+
+    def _stepwise(self, task: Task, trial: Trial, state: object, M: torch.Tensor, out: tuple[torch.Tensor, ...],
+                  norms: list[torch.Tensor] | None) -> dict[str, torch.Tensor]:
+        """Eqs. (1)-(3) step by step from ``arch.jacobians`` (any architecture); M's columns in parameter order."""
+        B, S, P = M.shape
+        params = self.arch.recurrent_parameters()
         cols = [(k, p.numel()) for k, p in params.items()]
-        acts, outs, errs = [], [], []
+        activity, outputs, errors = out
+        g = M.new_zeros(P)
         for t, x_t in enumerate(trial.inputs):
             J, M_bar = self.arch.jacobians(x_t, state)
-            torch.cat([M_bar[k].reshape(B, S, size) for k, size in cols], -1, out=M_next)
-            M_next.baddbmm_(J, M)  # Eq. (1)
-            M, M_next = M_next, M
+            M.copy_(torch.baddbmm(torch.cat([M_bar[k].reshape(B, S, size) for k, size in cols], -1), J, M))  # (1)
             state = self.arch(x_t, state)
-            y = self.arch.readout(state)
-            eps = task.output_error(y, trial, t)
-            g += self._credit(state, eps).reshape(B * S) @ M.view(B * S, P)  # Eq. (3)
-            acts.append(self.arch.activity(state))
-            outs.append(y)
-            errs.append(eps)
+            y = outputs[t].copy_(self.arch.readout(state))
+            eps = errors[t].copy_(task.output_error(y, trial, t))
+            g.addmv_(M.view(B * S, P).T, self.arch.readout_credit(state, eps).reshape(B * S))  # Eqs. (2)-(3)
+            activity[t] = self.arch.activity(state)
             if norms is not None:
                 norms.append(M.norm(dim=-1))
-        grads = {k: piece.view_as(p) for (k, p), piece in zip(params.items(), g.split([n for _, n in cols]))}
-        activity, outputs = torch.stack(acts), torch.stack(outs)
-        grads.update(readout_grads(torch.stack(errs), activity))
-        return grads, Pass(task.loss(outputs, trial), outputs, activity)
+        return {k: piece.view_as(p) for (k, p), piece in zip(params.items(), g.split([n for _, n in cols]))}
+
+    def _factored(self, task: Task, trial: Trial, factors: Factors, M: torch.Tensor,
+                  out: tuple[torch.Tensor, ...], norms: list[torch.Tensor] | None) -> dict[str, torch.Tensor]:
+        """Eqs. (1)-(3) with the factored M̄ of archs.base Eq. (3), ``CHUNK`` steps of the network at a time (Eq. 6):
+        M's columns are the [S, m] parameter matrix row by row, M̄_t is added on its diagonal entries k = i, and
+        J_t M_{t−1} goes into a second M (ping-pong) or, past ``BLOCK`` numbers, in column blocks copied back."""
+        B, S, P = M.shape
+        activity, outputs, errors = out
+        g = M.new_zeros(P)
+        other = M.new_empty(M.shape) if M.numel() <= BLOCK else None
+        spans = [] if other is not None else [(trials, M[trials, :, cols], buf) for trials, cols, buf in blocks(M)]
+        chunk = max(1, min(CHUNK, BLOCK // (B * S * S)))  # the chunk's J [K, B, S, S] within BLOCK numbers too
+
+        def views(A: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            """The diagonal entries M[b, k, (k, j)] as [B, m, S], and M as [P, B·S] for Eq. (3)."""
+            return A.view(B, S, S, P // S).diagonal(dim1=1, dim2=2), A.view(B * S, P).T
+
+        here, there = views(M), (views(other) if other is not None else None)
+        t0 = 0
+        while True:
+            steps = slice(t0, t0 + factors.J.shape[0])
+            y = outputs[steps].copy_(self.arch.readout(factors.states))
+            eps = errors[steps].copy_(task.output_error(y, trial, steps))
+            credit = self.arch.readout_credit(factors.states, eps).reshape(-1, B * S)  # Eq. (2)
+            activity[steps] = self.arch.activity(factors.states)
+            pre, post = factors.pre.unsqueeze(-1), factors.post.unsqueeze(-2)
+            for k in range(factors.J.shape[0]):
+                if other is not None:  # Eq. (1): J M into the other buffer, then swap
+                    torch.bmm(factors.J[k], M, out=other)
+                    M, other, here, there = other, M, there, here
+                else:
+                    J = factors.J[k]
+                    for trials, block, buf in spans:  # Eq. (6): block by block, in place
+                        block.copy_(torch.bmm(J[trials], block, out=buf))
+                here[0].addcmul_(pre[k], post[k])  # + M̄_t on the diagonal entries
+                g.addmv_(here[1], credit[k])  # Eq. (3)
+                if norms is not None:
+                    norms.append(M.norm(dim=-1))
+            t0 = steps.stop
+            if t0 >= trial.steps:
+                break
+            factors = self.arch.influence_factors(trial.inputs[t0:t0 + chunk], factors.state)
+        params, masks = self.arch.recurrent_parameters(), self.arch.grad_masks()
+        pieces = g.view(S, P // S).split(list(factors.columns.values()), dim=1)
+        grads = {name: piece.reshape(params[name].shape) for name, piece in zip(factors.columns, pieces)}
+        return {k: v * masks[k] if k in masks else v for k, v in grads.items()}
 
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
         return self._sweep(task, trial)

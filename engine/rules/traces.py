@@ -44,7 +44,7 @@ against BPTT's T·B·2n. The chunked implementation also holds the chunk's steps
 F = 2·T·B·n·(m + O) the forward pass:
 
     stepwise: F flops, 4·T·B·n·m elements (passes over the trace every step), calls ≈ 7·T
-    chunked:  F + 4·T·B·n·m + 2·T·B·n·K flops (Eqs. 3–4: two products over the chunk's rows, the filter of L̃),
+    chunked:  F + 4·T·B·n·m + 2·T·B·n·min(K, 16) flops (Eqs. 3–4: two products over the chunk's rows, Eq. 7),
               2·T·B·n·m/K elements (one pass over the trace per chunk), calls ≈ 0.7·T + 4·T/K                   (6)
 
 (calls in ``engine.estimate``'s unit, one step of a tiny network forward and backward).
@@ -66,6 +66,8 @@ from engine.trial import Trial
 
 #: Synapses whose traces ``signals`` shows.
 SHOWN = 4
+#: Steps per sub-block of the backward filter of the learning signal (Eq. 7).
+SUB = 16
 
 
 class TraceConfig(ConfigModel):
@@ -74,7 +76,7 @@ class TraceConfig(ConfigModel):
     impl: Literal["chunked", "stepwise"] = "chunked"
     """How the traces are computed: in chunks of steps (fast), or step by step as written (the slow reference).
     Both give the same numbers."""
-    chunk: int = Field(16, ge=1, le=4096)
+    chunk: int = Field(64, ge=1, le=4096)
     """Chunked implementation: steps per chunk. The rule holds a buffer of this many steps besides the traces."""
 
 
@@ -120,27 +122,28 @@ class EligibilityRule(CreditRule):
         best, cols = w.max(1)
         rows = best.argsort(descending=True)[: min(SHOWN, arch.n_units)]
         self.shown = (rows, cols[rows])
+        self._cache: dict[tuple[int, float, torch.dtype], tuple[torch.Tensor, torch.Tensor]] = {}
 
     # -- the forward sweep -------------------------------------------------------------------------------------
     def _sweep(self, trial: Trial, K: int) -> Iterator[Chunk]:
         """Run rnn Eqs. (1)–(2) without a graph, K steps at a time, keeping only what Eqs. (1)–(4) need."""
         arch, alpha = self.arch, self.arch.alpha
-        W_recT = (arch.W_rec * arch.rec_mask).detach().T
+        W_recT, phi = arch.recurrent_weights().detach().T, arch.phi
         h = arch.init_state(trial.batch).h
         for t0 in range(0, trial.steps, K):
             x = trial.inputs[t0:t0 + K]
             drive = x @ arch.W_in.detach().T + arch.b.detach()  # input part of rnn Eq. (1), all steps at once
-            first, us, hs = h, [], []
+            first, fs, hs = h, [], []
             for d in drive:
-                u = torch.addmm(d, h, W_recT)  # rnn Eq. (1)
-                h = torch.lerp(h, arch.phi(u), alpha)  # rnn Eq. (2): (1 − α) h + α φ(u)
-                us.append(u)
+                f = phi(torch.addmm(d, h, W_recT))  # rnn Eq. (1) and f = φ(u)
+                h = torch.lerp(h, f, alpha)  # rnn Eq. (2): (1 − α) h + α φ(u)
+                fs.append(f)
                 hs.append(h)
             k, B = x.shape[:2]
             H = torch.stack(hs, 1)
             prev = torch.cat([first.unsqueeze(1), H[:, :-1]], 1)
             pre = arch.presynaptic(x.transpose(0, 1).reshape(B * k, -1), prev.reshape(B * k, -1))
-            post = alpha * arch.dphi(torch.stack(us, 1))
+            post = arch.slope(torch.stack(fs, 1)).mul_(alpha)  # c = α φ'(u) from f (rnn Eq. 9)
             yield Chunk(t0, torch.cat(list(pre.values()), -1).reshape(B, k, -1), post, H)
 
     def _errors(self, task: Task, trial: Trial, chunk: Chunk) -> tuple[torch.Tensor, torch.Tensor]:
@@ -189,15 +192,13 @@ class EligibilityRule(CreditRule):
                last: bool) -> torch.Tensor | None:
         """Eqs. (3)–(4) for one chunk; returns the trace at its end (None while it is zero or not needed)."""
         B, k, n = L.shape
-        powers = a ** torch.arange(k + 1, dtype=G.dtype)  # a^0 … a^k (0^0 = 1 for α = 1)
+        powers = self._filters(k, a, G.dtype)[0]
         # Batched matrix products (bmm) run a parallel region per call even for small matrices, which stalls when
         # the cores are busy; so only Eq. (4) uses one, and the rest are plain products and reductions.
         if trace is not None:  # first term of Eq. (3)
             Lam = (L * powers[1:, None]).sum(1)
             G += (trace * Lam.unsqueeze(-1)).sum(0)
-        lag = torch.arange(k)
-        filt = torch.where(lag[None, :] >= lag[:, None], powers[(lag[None, :] - lag[:, None]).clamp_min(0)], 0.0)
-        L_tilde = (filt @ L.transpose(0, 1).reshape(k, B * n)).reshape(k, B, n).transpose(0, 1)  # L̃_s of Eq. (3)
+        L_tilde = self._filter(L.transpose(0, 1).reshape(k, B * n), a).view(k, B, n).transpose(0, 1)  # L̃ of Eq. (3)
         G += (c.post * L_tilde).reshape(B * k, n).T @ c.pre.reshape(B * k, -1)  # second term of Eq. (3)
         if last or a == 0.0:
             return None  # nothing follows, or the trace forgets everything: no need to carry it
@@ -205,6 +206,36 @@ class EligibilityRule(CreditRule):
         if trace is None:
             return torch.bmm(weighted, c.pre)  # Eq. (4) from e_{t₀} = 0
         return trace.baddbmm_(weighted, c.pre, beta=a ** k)  # Eq. (4), in place
+
+    def _filter(self, L: torch.Tensor, a: float) -> torch.Tensor:
+        """L̃_s = Σ_{s≤t<k} a^{t−s} L_t for L [k, ·] (Eq. 3), in sub-blocks s₀ ≤ s < s₁ of at most ``SUB`` steps from
+        the last one back: a [w, w] product inside each, plus what follows it,
+
+            L̃_s = Σ_{s≤t<s₁} a^{t−s} L_t + a^{s₁−s} L̃_{s₁}                                                     (7)
+
+        so the filter costs about 2·SUB multiply-adds per number instead of 2·k."""
+        k = L.shape[0]
+        if k <= SUB:
+            return self._filters(k, a, L.dtype)[1] @ L
+        out, carry = torch.empty_like(L), None
+        for s0 in reversed(range(0, k, SUB)):
+            w = min(SUB, k - s0)
+            powers, filt = self._filters(w, a, L.dtype)
+            block = torch.mm(filt, L[s0:s0 + w], out=out[s0:s0 + w])
+            if carry is not None:  # Eq. (7): a^{s₁−s} L̃_{s₁}, exponents w … 1
+                block.addcmul_(powers[1:].flip(0).unsqueeze(-1), carry.unsqueeze(0))
+            carry = block[0]
+        return out
+
+    def _filters(self, k: int, a: float, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """a^0 … a^k (0^0 = 1 for α = 1) and the [k, k] matrix of L̃ in Eq. (3), a^{t−s} for t ≥ s (cached)."""
+        key = (k, a, dtype)
+        if key not in self._cache:
+            powers = a ** torch.arange(k + 1, dtype=dtype)
+            lag = torch.arange(k)
+            filt = torch.where(lag[None, :] >= lag[:, None], powers[(lag[None, :] - lag[:, None]).clamp_min(0)], 0.0)
+            self._cache[key] = powers, filt
+        return self._cache[key]
 
     def _split(self, G: torch.Tensor) -> dict[str, torch.Tensor]:
         """Cut the [n, m] gradient of Eq. (2) into the parameter groups, masking absent synapses."""
@@ -274,5 +305,5 @@ class EligibilityRule(CreditRule):
             return Work(forward, 4.0 * steps * batch * n * m, 7.0 * steps)
         K = min(self.config.chunk, steps)
         chunks = -(-steps // K)
-        return Work(forward + 4.0 * steps * batch * n * m + 2.0 * steps * batch * n * K,
+        return Work(forward + 4.0 * steps * batch * n * m + 2.0 * steps * batch * n * min(K, SUB),
                     2.0 * batch * n * m * chunks, 0.7 * steps + 4.0 * chunks)

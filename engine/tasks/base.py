@@ -10,7 +10,12 @@ metadata (``description`` in one line, ``reference``, ``network``: its own defau
       L = Σ_{t,b} m_{t,b} ℓ(y_{t,b}, y*_{t,b}) / Σ_{t,b} m_{t,b}                        (1)
 
   with ℓ = ½‖y − y*‖² for ``mse`` and ℓ = −Σ_k y*_k log softmax(y)_k for ``xent``. Because (1) is a sum over
-  steps, an online rule can compute ∂L/∂y_t at step t from that step's output alone (:meth:`Task.step_loss`).
+  steps, an online rule can compute ∂L/∂y_t at step t from that step's output alone (:meth:`Task.output_error`).
+  With N = Σ_{t,b} m_{t,b} it has a closed form, per step and trial:
+
+      xent:  ∂L/∂y_{t,b} = (m_{t,b}/N) · (softmax(y_{t,b}) · Σ_k y*_{t,b,k} − y*_{t,b})                (2)
+      mse:   ∂L/∂y_{t,b} = (m_{t,b}/N) · (y_{t,b} − y*_{t,b})                                          (3)
+
 * ``accuracy(outputs, trial) -> float`` in [0, 1], the task's own notion of "right".
 
 Display metadata (shown by the page, exposed by :func:`engine.catalog.catalog`):
@@ -76,7 +81,20 @@ class Task:
         return (terms * trial.mask).sum() / trial.mask.sum().clamp_min(1e-12)
 
     def output_error(self, y_t: torch.Tensor, trial: Trial, t: int | slice) -> torch.Tensor:
-        """∂L/∂y at step(s) ``t`` (Eq. 1), computed from those steps' outputs alone; shape of ``y_t``."""
+        """∂L/∂y at step(s) ``t`` (Eq. 1), computed from those steps' outputs alone; shape of ``y_t``. In closed
+        form (Eqs. 2–3) for the two losses of ``step_loss``; by autograd (:meth:`output_error_autograd`) for a task
+        that writes its own ``step_loss``."""
+        if type(self).step_loss is not Task.step_loss:
+            return self.output_error_autograd(y_t, trial, t)
+        y = y_t.detach()
+        target = trial.targets[t]
+        weight = (trial.mask[t] / trial.mask.sum().clamp_min(1e-12)).unsqueeze(-1)
+        if self.loss_kind == "xent":  # Eq. (2)
+            return weight * (torch.softmax(y, -1) * target.sum(-1, keepdim=True) - target)
+        return weight * (y - target)  # Eq. (3)
+
+    def output_error_autograd(self, y_t: torch.Tensor, trial: Trial, t: int | slice) -> torch.Tensor:
+        """``output_error`` by differentiating Eq. (1) with autograd: the reference for Eqs. (2)–(3)."""
         y = y_t.detach().requires_grad_(True)
         with torch.enable_grad():
             terms = self.step_loss(y, trial.targets[t]) * trial.mask[t]

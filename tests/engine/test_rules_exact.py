@@ -79,10 +79,12 @@ def test_rtrl_equals_bptt(task_name, case, seed):
 
 
 def test_rtrl_with_generic_jacobians_equals_bptt(monkeypatch):
-    """RTRL uses only ``arch.jacobians``: with the torch.func default instead of the rnn's closed form it is still
-    exact (what lets it support future architectures)."""
+    """RTRL needs only ``arch.jacobians``: with the torch.func default instead of the rnn's closed form, and without
+    the factored influence and closed-form credit, it is still exact (what lets it support future architectures)."""
     task, arch, trial = setup("add", ARCH_CASES[1], 5)
     monkeypatch.setattr(arch, "jacobians", lambda x, s: Architecture.jacobians(arch, x, s))
+    monkeypatch.setattr(arch, "influence_factors", lambda x, s: Architecture.influence_factors(arch, x, s))
+    monkeypatch.setattr(arch, "readout_credit", lambda s, e: Architecture.readout_credit(arch, s, e))
     true, _ = rule("bptt", arch).gradients(task, trial)
     got, _ = rule("rtrl", arch).gradients(task, trial)
     for k in true:
