@@ -15,7 +15,8 @@ pytestmark = pytest.mark.slow
 
 
 def train(task: str, steps: int, lr: float) -> list[StepRecord]:
-    trainer = Trainer(RunSpec(task=task, rule="bptt", steps=steps, batch=32, seed=0, optim={"lr": lr}))
+    optim = {"lr": lr, "schedule": "constant"}  # thresholds measured with a constant step size
+    trainer = Trainer(RunSpec(task=task, rule="bptt", steps=steps, batch=32, seed=0, optim=optim))
     records = list(trainer.run())
     assert trainer.status == "done" and len(records) == steps
     return records
