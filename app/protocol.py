@@ -137,6 +137,9 @@ class RunInfo(BaseModel):
 
 class RunDetail(RunInfo):
     history: list[Record]
+    """Thinned like the hello's to at most ``hello_points`` records; page the rest at /api/runs/{id}/history."""
+    history_complete: bool
+    history_total: int
 
 
 class Hello(BaseModel):

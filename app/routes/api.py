@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.deps import ManagerDep
 from app.owners import OPTIONAL_TOKEN, TokenDep, digest, mint, require_owner
 from app.protocol import Control, RunDetail, RunInfo, dumps
+from app.runs.history import thin
 from app.runs.manager import Conflict, LimitExceeded, Run, RunManager
 from engine.archs import ARCHS
 from engine.catalog import catalog
@@ -179,10 +180,12 @@ async def list_runs(manager: ManagerDep, token: TokenDep) -> list[RunInfo]:
 
 @router.get("/runs/{run_id}", response_model=RunDetail, responses=NOT_FOUND)
 async def get_run(run_id: str, manager: ManagerDep) -> Response:
-    """One run with its full metric history (encoded directly: histories can hold many thousand records).
-    Public: anyone with the link may watch."""
+    """One run with its metric history thinned like the hello's (first, last, lowest losses; at most
+    ``hello_points`` records; the rest is paged at ``/api/runs/{id}/history``). Public: a link watches."""
     run = find_run(manager, run_id)
-    return Response(dumps({**run.info().model_dump(), "history": run.history}), media_type="application/json")
+    shown = thin(run.history, manager.settings.hello_points)
+    return Response(dumps({**run.info().model_dump(), "history": shown, "history_complete": len(shown) ==
+                           len(run.history), "history_total": len(run.history)}), media_type="application/json")
 
 
 @router.post("/runs/{run_id}/control", response_model=RunInfo,

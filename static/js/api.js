@@ -73,7 +73,6 @@ export const api = {
   },
   /** What a spec would cost before it runs: the cost keys plus "slow" (engine/estimate.py). */
   estimate: (spec, opts) => request("POST", "/api/estimate", spec, opts),
-  getRun: (id) => request("GET", `/api/runs/${encodeURIComponent(id)}`),
   control: (id, action, value) =>
     request("POST", `/api/runs/${encodeURIComponent(id)}/control`, value === undefined ? { action } : { action, value },
       { auth: true }),

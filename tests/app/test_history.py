@@ -77,4 +77,7 @@ def test_hello_is_thinned_and_the_rest_is_paged(client: TestClient) -> None:
         steps += [r["step"] for r in body["records"]]
         start = body["next"]
     assert steps == list(range(1, 20_001)) and body["total"] == 20_000
+    detail = client.get(f"/api/runs/{run_id}").json()  # the run's page is thinned the same way
+    assert len(detail["history"]) <= 2000 and detail["history_complete"] is False
+    assert detail["history_total"] == 20_000 and detail["history"][-1]["step"] == 20_000
     assert client.get("/api/runs/nope/history").status_code == 404
