@@ -309,12 +309,13 @@ def late_window(n: int) -> int:
     return min(n, max(10, math.ceil(n / 10)))
 
 
-def late_mean(history: list[StepRecord] | list[dict[str, Any]], key: str) -> float | None:
+def late_mean(history: list[StepRecord] | list[dict[str, Any]], key: str, updates: int | None = None) -> float | None:
     """Mean of ``key`` over the late window of the history (:func:`late_window`): what summaries report instead of
     the last, noisy batch. ``key`` is a record field (``loss``, ``accuracy``) or an alignment key (``recurrent``,
     ``all``, a tensor name), in which case only the updates of the window that measured it count. Non-finite and
-    missing values are skipped; ``None`` if nothing is left."""
-    recent = history[len(history) - late_window(len(history)):]
+    missing values are skipped; ``None`` if nothing is left. ``updates``: how many updates the run made, when the
+    history holds fewer records (older ones thinned); the late window, which stays complete, is counted from it."""
+    recent = history[max(0, len(history) - late_window(len(history) if updates is None else updates)):]
     values = []
     for r in recent:
         d = r if isinstance(r, dict) else r.to_dict()

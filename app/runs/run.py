@@ -56,11 +56,12 @@ class Run:
             return None
         last = self.history[-1] if self.history else {}
         cost = self.cost or {}  # its "steps" is the trial length T; here "steps" counts updates (CONTRACT §2–3)
-        return {**cost, "trial_steps": cost.get("steps"), "status": self.status, "steps": len(self.history),
-                "loss": late_mean(self.history, "loss"), "accuracy": late_mean(self.history, "accuracy"),
-                "last_loss": last.get("loss"), "last_accuracy": last.get("accuracy"),
-                "window": late_window(len(self.history)),
-                "alignment": {k: late_mean(self.history, k) for k in ("recurrent", "all")}}
+        # the history may be thinned in its older part (history.cap): count updates by the run's step
+        n, h = self.step, self.history
+        return {**cost, "trial_steps": cost.get("steps"), "status": self.status, "steps": n,
+                "loss": late_mean(h, "loss", n), "accuracy": late_mean(h, "accuracy", n),
+                "last_loss": last.get("loss"), "last_accuracy": last.get("accuracy"), "window": late_window(n),
+                "alignment": {k: late_mean(h, k, n) for k in ("recurrent", "all")}}
 
     def info(self) -> RunInfo:
         return RunInfo(id=self.id, spec=self.spec, status=self.status, step=self.step,

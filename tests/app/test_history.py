@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
 from app.runs.history import cap, page, thin
 from app.runs.ratelimit import TokenBucket
-from apputil import ready_run, watch
+from apputil import make_settings, ready_run, watch
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -81,3 +82,17 @@ def test_hello_is_thinned_and_the_rest_is_paged(client: TestClient) -> None:
     assert len(detail["history"]) <= 2000 and detail["history_complete"] is False
     assert detail["history_total"] == 20_000 and detail["history"][-1]["step"] == 20_000
     assert client.get("/api/runs/nope/history").status_code == 404
+
+
+def test_a_finished_runs_summary_counts_updates_not_kept_records(tmp_path: Any) -> None:
+    """Past ``history_cap`` the older records are thinned; ``final`` still counts every update, and its late means
+    cover the last 10 % of the updates (kept complete), not of the records."""
+    with TestClient(create_app(make_settings(tmp_path, history_cap=1000))) as client:
+        run = client.app.state.manager.runs[ready_run(client)["id"]]  # type: ignore[attr-defined]
+        run.history[:] = records(5000)
+        cap(run.history, 1000)
+        assert len(run.history) < 5000
+        run.status, run.step = "stopped", 5000
+        final = run.final()
+        assert final["steps"] == 5000 and final["window"] == 500
+        assert final["loss"] == pytest.approx(sum(r["loss"] for r in records(5000)[-500:]) / 500)
