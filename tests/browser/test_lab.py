@@ -89,7 +89,10 @@ def test_train_pause_and_share(page: Page, browser: Browser, guard, live_server,
     page.click("#btn-play")
     wait_for(page, "c.status === 'running' && c.lossPoints >= 3 && c.heatmapFrames >= 2", 60_000)
     before = credit(page)
-    wait_for(page, f"c.lossPoints > {before['lossPoints'] + 3} && c.heatmapFrames > {before['heatmapFrames']}")
+    # Training goes on: the drawn loss curve reaches further, and the weight heatmap is redrawn.
+    last_x = "Math.max(...document.getElementById('plot-loss').data.flatMap(t => Array.from(t.x || [])))"
+    x0 = page.evaluate(f"() => {last_x}")
+    wait_for(page, f"{last_x} > {x0 + 3} && c.heatmapFrames > {before['heatmapFrames']}", 90_000)
     expect(page.locator("#btn-play")).to_have_accessible_name("Pause")
     expect(page.locator("#btn-step")).to_have_attribute("aria-disabled", "true")
     assert "Pause first" in (page.locator("#step-reason").text_content() or "")

@@ -134,13 +134,15 @@ export class StickyLimit {
 
 /**
  * Symmetric colour limits that follow the data without jumping: they rise at once to cover a larger value, and
- * shrink slowly (a fraction of the gap per frame) when the values get smaller, so a signal that fades as the network
- * converges stays visible instead of turning white under limits fixed at its first, larger values.
+ * shrink when the values get smaller, so a signal that fades as the network converges stays visible instead of
+ * turning white under limits fixed at its first, larger values. The shrink is geometric (a fraction of the gap
+ * in log scale per frame): a learning signal can fall by orders of magnitude in a second, and a linear step would
+ * leave it faint for many frames.
  *
- *     L ← max(m, L − rate · (L − m))   for the frame's largest |value| m                                    (1)
+ *     L ← max(m, L · (m / L)^rate)   for the frame's largest |value| m                                      (1)
  */
 export class SmoothLimit {
-  constructor(rate = 0.2) {
+  constructor(rate = 0.5) {
     this.rate = rate;
     this.value = null;
   }
@@ -149,7 +151,7 @@ export class SmoothLimit {
   }
   update(m, fallback = 1) {
     if (!Number.isFinite(m) || m <= 0) return this.value ?? fallback;
-    this.value = this.value === null ? m : Math.max(m, this.value - this.rate * (this.value - m)); // Eq. (1)
+    this.value = this.value === null ? m : Math.max(m, this.value * Math.pow(m / this.value, this.rate)); // Eq. (1)
     return this.value;
   }
 }

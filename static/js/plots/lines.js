@@ -1,8 +1,13 @@
 // A growing line over updates (loss, accuracy, alignment): SVG scatter, batched extendTraces at most ~10 Hz.
+//
+// A long run does not lose its start: past MAX_DRAWN points the chart keeps every other drawn point (the first
+// and the newest always) and from then on draws every stride-th update, the stride doubling each time. The
+// trend line is still averaged over every update; only what is drawn is thinned, and the curve always ends at the
+// newest update.
 
 import { PLOT_CONFIG, axis, baseLayout, onThemeChange, theme } from "./common.js";
 
-const MAX_POINTS = 50000;
+const MAX_DRAWN = 4000;
 
 export class LineChart {
   /**
@@ -13,8 +18,11 @@ export class LineChart {
     this.el = el;
     this.o = o;
     this.colour = "#000000";
-    this.points = 0;
+    this.points = 0; // updates received (drawn or thinned away)
     this.pending = { x: [], y: [] };
+    this.drawn = { x: [], y: [], s: [] };
+    this.stride = 1;
+    this.tail = false; // the newest point is drawn off the stride (kept only until the next one arrives)
     this.ready = false;
     onThemeChange(() => this.restyleTheme());
   }
@@ -80,11 +88,35 @@ export class LineChart {
     this.points = x.length;
     this.ema = null;
     this.n = 0;
-    const traces = this.o.smooth
-      ? [this.trace(x.slice(), y.slice(), true), this.trace(x.slice(), y.map((v) => this.smoothOne(v)))]
-      : [this.trace(x.slice(), y.slice())];
-    window.Plotly.react(this.el, traces, this.layout(), PLOT_CONFIG);
+    this.stride = 1;
+    this.tail = false;
+    this.drawn = { x: x.slice(), y: y.slice(), s: this.o.smooth ? y.map((v) => this.smoothOne(v)) : [] };
+    this.thin();
+    this.redraw();
     this.ready = true;
+  }
+
+  traces() {
+    const d = this.drawn;
+    return this.o.smooth
+      ? [this.trace(d.x.slice(), d.y.slice(), true), this.trace(d.x.slice(), d.s.slice())]
+      : [this.trace(d.x.slice(), d.y.slice())];
+  }
+
+  redraw() {
+    window.Plotly.react(this.el, this.traces(), this.layout(), PLOT_CONFIG);
+  }
+
+  /** Halve what is drawn until it fits (keep even positions and the newest point); returns whether it changed. */
+  thin() {
+    let changed = false;
+    while (this.drawn.x.length > MAX_DRAWN) {
+      const keep = (_, i, a) => i % 2 === 0 || i === a.length - 1;
+      this.drawn = { x: this.drawn.x.filter(keep), y: this.drawn.y.filter(keep), s: this.drawn.s.filter(keep) };
+      this.stride *= 2;
+      changed = true;
+    }
+    return changed;
   }
 
   /** Queue points; they are drawn by flush() from the render loop. */
@@ -97,19 +129,37 @@ export class LineChart {
     return this.pending.x.length > 0;
   }
 
-  /** Draw the queued points in one call. Returns the number drawn. */
+  /** Draw the queued points in one call. Returns the number received. */
   flush() {
     const n = this.pending.x.length;
     if (!n || !this.ready) return 0;
     const { x, y } = this.pending;
     this.pending = { x: [], y: [] };
-    if (this.o.smooth) {
-      const ys = y.map((v) => this.smoothOne(v));
-      window.Plotly.extendTraces(this.el, { x: [x, x.slice()], y: [y, ys] }, [0, 1], MAX_POINTS);
-    } else {
-      window.Plotly.extendTraces(this.el, { x: [x], y: [y] }, [0], MAX_POINTS);
+    const d = this.drawn;
+    const add = { x: [], y: [], s: [] };
+    for (let i = 0; i < n; i++) {
+      const s = this.o.smooth ? this.smoothOne(y[i]) : null;
+      const k = this.points + i;
+      if (k % this.stride === 0 || i === n - 1) {
+        add.x.push(x[i]);
+        add.y.push(y[i]);
+        add.s.push(s);
+      }
     }
-    this.points = Math.min(MAX_POINTS, this.points + n);
+    this.points += n;
+    if (this.stride === 1 && !this.tail) {
+      // Dense and nothing to take back: append in place (cheap).
+      for (const k of ["x", "y", "s"]) d[k].push(...add[k]);
+      if (this.o.smooth) window.Plotly.extendTraces(this.el, { x: [add.x, add.x.slice()], y: [add.y, add.s] }, [0, 1]);
+      else window.Plotly.extendTraces(this.el, { x: [add.x], y: [add.y] }, [0]);
+      if (this.thin()) this.redraw();
+    } else {
+      if (this.tail) for (const k of ["x", "y", "s"]) d[k].pop(); // the previous newest point was off the stride
+      for (const k of ["x", "y", "s"]) d[k].push(...add[k]);
+      this.thin();
+      this.redraw();
+    }
+    this.tail = (this.points - 1) % this.stride !== 0;
     return n;
   }
 
