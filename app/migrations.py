@@ -12,6 +12,9 @@ Versions:
    exactly as the server wrote them before owners existed.
 2. ``runs.owner``: SHA-256 of the owner's token, null for runs made before (nobody can control those: they are
    watch-only); ``checkpoints`` (run_id, step, data, created): one saved training state per run.
+3. ``keyframes`` (run_id, step, data, created): training states kept at intervals over a run's whole length, for
+   replay and for reopening any of them as a new run; ``runs.public`` (0/1): listed for everyone, not only its
+   owner.
 
 To change the schema: add a function here, append it to :data:`STEPS`, and change the models in
 :mod:`app.store` to match (tests/app/test_migrations.py checks that they do).
@@ -50,8 +53,18 @@ def _v2_owner_and_checkpoints(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v3_keyframes_and_public(conn: Connection) -> None:
+    if "public" not in {c["name"] for c in inspect(conn).get_columns("runs")}:
+        conn.execute(text("ALTER TABLE runs ADD COLUMN public INTEGER NOT NULL DEFAULT 0"))
+    meta = MetaData()
+    Table("keyframes", meta,
+          Column("run_id", String(32), primary_key=True), Column("step", Integer, primary_key=True),
+          Column("data", LargeBinary, nullable=False), Column("created", Float, nullable=False))
+    meta.create_all(conn)
+
+
 #: ``STEPS[k]`` upgrades a version-k database to version k + 1.
-STEPS: list[Callable[[Connection], None]] = [_v1_tables, _v2_owner_and_checkpoints]
+STEPS: list[Callable[[Connection], None]] = [_v1_tables, _v2_owner_and_checkpoints, _v3_keyframes_and_public]
 LATEST = len(STEPS)
 
 

@@ -133,6 +133,8 @@ class RunInfo(BaseModel):
     created: float
     """Unix time the run was created."""
     updated: float
+    public: bool = False
+    """Listed for everyone, not only for its owner (its owner sets it: PATCH /api/runs/{id})."""
 
 
 class RunDetail(RunInfo):

@@ -4,7 +4,8 @@ Writes never happen on the event loop: callers enqueue them (:meth:`Store.save_r
 and one writer thread applies everything waiting in a single transaction, so a run that streams 100 records a
 second costs a handful of small commits. If that transaction fails, each operation is retried alone, so one bad
 write loses only itself; what still fails is counted in :attr:`Store.failures` (and logged), for ``/api/health``.
-Reads happen once, at startup (:meth:`load`), and for checkpoints (:meth:`load_checkpoint`).
+Reads happen once, at startup (:meth:`load`), and off the event loop for checkpoints, keyframes and full histories
+(replay and export).
 
 The schema is versioned and upgraded in place when the store opens (:mod:`app.migrations`); the models below are
 the latest version.
@@ -47,6 +48,8 @@ class RunRow(Base):
     updated: Mapped[float] = mapped_column(Float)
     owner: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     """SHA-256 (hex) of the owner's token; null for runs made before owners existed (watch-only)."""
+    public: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """1: listed for everyone (GET /api/runs?public=true), not only for its owner."""
 
 
 class RecordRow(Base):
@@ -65,6 +68,14 @@ class CheckpointRow(Base):
     created: Mapped[float] = mapped_column(Float)
 
 
+class KeyframeRow(Base):
+    __tablename__ = "keyframes"
+    run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created: Mapped[float] = mapped_column(Float)
+
+
 @dataclass
 class StoredRun:
     id: str
@@ -77,6 +88,7 @@ class StoredRun:
     updated: float
     history: list[dict[str, Any]] = field(default_factory=list)
     owner: str | None = None
+    public: bool = False
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -113,7 +125,8 @@ class Store:
     def load(self) -> list[StoredRun]:
         with self.engine.connect() as conn:
             runs = {r.id: StoredRun(r.id, orjson.loads(r.spec), r.status, r.speed, r.message,
-                                    orjson.loads(r.cost) if r.cost else None, r.created, r.updated, owner=r.owner)
+                                    orjson.loads(r.cost) if r.cost else None, r.created, r.updated, owner=r.owner,
+                                    public=bool(r.public))
                     for r in conn.execute(select(RunRow.__table__).order_by(RunRow.created))}
             rows = conn.execute(select(RecordRow.run_id, RecordRow.data)
                                 .order_by(RecordRow.run_id, RecordRow.step, RecordRow.id))
@@ -128,7 +141,7 @@ class Store:
         self._ops.put(("save", {
             "id": run.id, "spec": orjson.dumps(run.spec).decode(), "status": run.status, "speed": run.speed,
             "message": run.message, "cost": orjson.dumps(run.cost).decode() if run.cost is not None else None,
-            "created": run.created, "updated": run.updated, "owner": run.owner,
+            "created": run.created, "updated": run.updated, "owner": run.owner, "public": int(run.public),
         }))
 
     def add_records(self, run_id: str, records: list[dict[str, Any]]) -> None:
@@ -156,6 +169,39 @@ class Store:
 
     def delete_checkpoint(self, run_id: str) -> None:
         self._ops.put(("uncheckpoint", run_id))
+
+    # -- keyframes and full histories (for replay, export, reopening) -------------------------------------------
+    def save_keyframe(self, run_id: str, step: int, data: bytes) -> None:
+        """Keep ``data`` (a training state after ``step`` updates, without its history) as one of the run's
+        keyframes; a keyframe at the same step replaces the old one."""
+        self._ops.put(("keyframe", {"run_id": run_id, "step": step, "data": data, "created": time.time()}))
+
+    def keyframe_steps(self, run_id: str) -> list[int]:
+        """The steps the run has keyframes for, ascending. Blocks until earlier writes are done (off the loop)."""
+        self.flush()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(KeyframeRow.step).where(KeyframeRow.run_id == run_id)
+                                .order_by(KeyframeRow.step))
+            return [r.step for r in rows]
+
+    def load_keyframe(self, run_id: str, step: int) -> tuple[int, bytes] | None:
+        """The run's latest keyframe at or before ``step`` as ``(its step, data)``, or None (off the loop)."""
+        self.flush()
+        with self.engine.connect() as conn:
+            row = conn.execute(select(KeyframeRow.step, KeyframeRow.data)
+                               .where(KeyframeRow.run_id == run_id, KeyframeRow.step <= step)
+                               .order_by(KeyframeRow.step.desc()).limit(1)).first()
+        return None if row is None else (row.step, bytes(row.data))
+
+    def read_records(self, run_id: str, stop: int | None = None) -> list[dict[str, Any]]:
+        """Every record the run wrote (full resolution, unlike the thinned history kept in memory), with
+        ``step ≤ stop`` when given; in step order (off the loop)."""
+        self.flush()
+        query = select(RecordRow.data).where(RecordRow.run_id == run_id)
+        if stop is not None:
+            query = query.where(RecordRow.step <= stop)
+        with self.engine.connect() as conn:
+            return [orjson.loads(d) for (d,) in conn.execute(query.order_by(RecordRow.step, RecordRow.id))]
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Block until everything enqueued so far is written (tests, shutdown)."""
@@ -221,12 +267,18 @@ def _apply(conn: Connection, op: tuple[str, Any]) -> None:
         conn.execute(insert(RecordRow.__table__), arg)
     elif kind == "clear":
         conn.execute(delete(RecordRow.__table__).where(RecordRow.run_id == arg))
+        conn.execute(delete(KeyframeRow.__table__).where(KeyframeRow.run_id == arg))
     elif kind == "delete":
         conn.execute(delete(RecordRow.__table__).where(RecordRow.run_id == arg))
+        conn.execute(delete(KeyframeRow.__table__).where(KeyframeRow.run_id == arg))
         conn.execute(delete(CheckpointRow.__table__).where(CheckpointRow.run_id == arg))
         conn.execute(delete(RunRow.__table__).where(RunRow.id == arg))
     elif kind == "checkpoint":
         conn.execute(delete(CheckpointRow.__table__).where(CheckpointRow.run_id == arg["run_id"]))
         conn.execute(insert(CheckpointRow.__table__).values(**arg))
+    elif kind == "keyframe":
+        conn.execute(delete(KeyframeRow.__table__).where(KeyframeRow.run_id == arg["run_id"],
+                                                         KeyframeRow.step == arg["step"]))
+        conn.execute(insert(KeyframeRow.__table__).values(**arg))
     elif kind == "uncheckpoint":
         conn.execute(delete(CheckpointRow.__table__).where(CheckpointRow.run_id == arg))

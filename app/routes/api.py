@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, NoReturn
 
 import orjson
-from fastapi import APIRouter, Body, HTTPException, Request, Response, status
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.deps import ManagerDep
@@ -169,13 +169,14 @@ async def create_run(spec: RunSpec, request: Request, manager: ManagerDep, token
 
 
 @router.get("/runs", response_model=list[RunInfo], responses=NOT_A_TOKEN, openapi_extra=OPTIONAL_TOKEN)
-async def list_runs(manager: ManagerDep, token: TokenDep) -> list[RunInfo]:
+async def list_runs(manager: ManagerDep, token: TokenDep,
+                    public: Annotated[bool, Query(description="Also list runs their owners made public.")] = False,
+                    ) -> list[RunInfo]:
     """The runs of the owner whose token is presented (``Authorization: Bearer``), oldest first, without
-    histories; none without a token."""
-    if token is None:
-        return []
-    mine = digest(token)
-    return [run.info() for run in manager.list() if run.owner == mine]
+    histories; none without a token. With ``public=true``, also every run marked public."""
+    mine = digest(token) if token is not None else None
+    return [run.info() for run in manager.list() if (mine is not None and run.owner == mine) or
+            (public and run.public)]
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail, responses=NOT_FOUND)

@@ -33,6 +33,7 @@ from typing import Any
 from app.protocol import FINISHED, LIVE, Control, ControlMessage, MetricsMessage, StatusMessage, clean_record, dumps
 from app.runs import controls, history
 from app.runs.checkpoints import CheckpointStore, MemoryCheckpoints
+from app.runs.keyframes import checkpoint_bytes, decode_keyframe
 from app.runs.controls import Conflict
 from app.runs.hub import Hub
 from app.runs.limits import LimitExceeded, admit, owner_key
@@ -83,7 +84,7 @@ class RunManager:
             run = self._new_run(stored.id, stored.spec)
             run.status, run.speed, run.message, run.cost = stored.status, stored.speed, stored.message, stored.cost
             run.created, run.updated, run.history = stored.created, stored.updated, stored.history
-            run.owner = stored.owner
+            run.owner, run.public = stored.owner, stored.public
             run.step = run.history[-1]["step"] if run.history else 0
             history.cap(run.history, self.settings.history_cap)
             self.runs[run.id] = run
@@ -136,10 +137,12 @@ class RunManager:
         return sorted(self.runs.values(), key=lambda r: r.created)
 
     # -- creating -----------------------------------------------------------------------------------------------
-    async def create(self, spec: RunSpec, owner: str | None = None) -> Run:
+    async def create(self, spec: RunSpec, owner: str | None = None,
+                     start: tuple[list[dict[str, Any]], bytes] | None = None) -> Run:
         """Check ``spec`` (raises the engine's UnknownName / Incompatible / SettingError) and the limits
         (:class:`LimitExceeded`), and queue a new run belonging to ``owner`` (the digest of its owner's token,
-        app/owners.py)."""
+        app/owners.py). ``start``: (records, keyframe) to begin from instead of step 0 (a run reopened at
+        another run's keyframe, app.runs.keyframes); its worker resumes from there like a parked run."""
         resolved = resolve(spec)
         self.admit(owner)  # refuse early, before the build
         # up to a few hundred ms, in a thread so that every stream keeps flowing: a rule that refuses the run's
@@ -148,6 +151,13 @@ class RunManager:
         self.admit(owner)  # again: other runs may have been created while this one was built
         run = self._new_run(secrets.token_hex(6), full_config(resolved))
         run.owner = owner
+        if start is not None:
+            records, keyframe = start
+            run.history, run.step = list(records), len(records)
+            state = await asyncio.to_thread(lambda: checkpoint_bytes(decode_keyframe(keyframe, records)))
+            self.checkpoints.save_checkpoint(run.id, run.step, state)
+            self.store.add_records(run.id, run.history)
+            self.store.save_keyframe(run.id, run.step, keyframe)
         self.runs[run.id] = run
         self._prune(owner_key(run))
         self._save(run)
@@ -293,6 +303,8 @@ class RunManager:
             self._ready(run, worker, data)
         elif kind == "checkpoint":
             self.checkpoints.save_checkpoint(run.id, run.step, data)
+        elif kind == "keyframe":
+            self.store.save_keyframe(run.id, data["step"], data["data"])
         elif kind == "reset":
             run.history.clear()
             run.step = 0
@@ -369,6 +381,16 @@ class RunManager:
         if run.worker is not None and not run.worker.ending:
             run.worker.ending = True
             run.worker.send("stop")
+
+    def delete(self, run: Run) -> None:
+        """Forget a run and everything kept for it (its records, checkpoint and keyframes); viewers are told it
+        stopped. Its owner asked (the route checks)."""
+        if run.status in LIVE:
+            self.stop(run, "deleted by its owner")
+            self.changed(run)
+        self.runs.pop(run.id, None)
+        self.store.delete_run(run.id)
+        self.checkpoints.delete_checkpoint(run.id)
 
     def stop(self, run: Run, message: str | None) -> None:
         """End a run for good (its history stays); its worker, if any, goes at once."""

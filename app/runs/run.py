@@ -41,6 +41,8 @@ class Run:
     last_status: str = ""
     owner: str | None = None
     """SHA-256 of the owner's token (app/owners.py); None: nobody may control the run (made before owners)."""
+    public: bool = False
+    """Listed for everyone (``GET /api/runs?public=true``), not only for its owner; its owner decides."""
     hello_cache: tuple[Any, str] | None = None
     """(history key, encoded thinned history) for the next hello (see RunManager._hello)."""
     timer: asyncio.TimerHandle | None = None
@@ -67,8 +69,8 @@ class Run:
         return RunInfo(id=self.id, spec=self.spec, status=self.status, step=self.step,
                        queue_position=self.queue_position, speed=self.speed, lr=self.lr, final=self.final(),
                        message=self.message, cost=self.cost, viewers=len(self.hub.viewers), created=self.created,
-                       updated=self.updated)
+                       updated=self.updated, public=self.public)
 
     def stored(self) -> StoredRun:
         return StoredRun(self.id, self.spec, self.status, self.speed, self.message, self.cost, self.created,
-                         self.updated, owner=self.owner)
+                         self.updated, owner=self.owner, public=self.public)

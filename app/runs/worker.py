@@ -11,7 +11,9 @@ decimated by wall clock, never by step count:
 * ``("state", {"status", "step", "cost", "speed", "lr"})`` after every command and whenever the status changes;
 * ``("ready", {"step", "cost", "lr"})`` once the trainer is built (or restored from a checkpoint: then ``step`` is
   where it resumes), ``("error", text)`` if anything raises (then the process exits);
-* ``("checkpoint", bytes)`` on ``park``: ``torch.save`` of ``Trainer.state_dict()``, after which it exits.
+* ``("checkpoint", bytes)`` on ``park``: ``torch.save`` of ``Trainer.state_dict()``, after which it exits;
+* ``("keyframe", {"step", "data"})`` at step 0, every ``keyframe_every(steps)`` updates and at the end: the training
+  state without its history (the server keeps the records), for replay and for reopening a run at that step.
 
 Commands are tuples ``(name, value, seq)`` with name one of play, pause, step, reset, stop, park, speed, lr (value
 is None except for speed and lr). Each ``state`` message carries the ``seq`` of the last command handled, so the
@@ -30,6 +32,7 @@ from typing import Any
 import torch
 
 from app.protocol import encode_snapshot, snapshot_arrays
+from app.runs.keyframes import encode_keyframe, keyframe_every
 from engine.spec import parse_spec, resolve
 from engine.training import Trainer
 
@@ -44,6 +47,7 @@ class _Worker:
         self.trainer = Trainer(self.resolved)
         if checkpoint is not None:
             self.trainer.load_state_dict(torch.load(io.BytesIO(checkpoint), weights_only=True))
+        self.keyframe_every = keyframe_every(self.trainer.spec.steps)
         self.playing = False
         self.quit = False
         self.seq = 0
@@ -75,6 +79,9 @@ class _Worker:
         meta, arrays = snapshot_arrays(snap)
         self.out.send(("snapshot", encode_snapshot(snap["step"], meta, arrays)))
         self.last_snapshot = time.monotonic()
+
+    def send_keyframe(self) -> None:
+        self.out.send(("keyframe", {"step": self.trainer.step_count, "data": encode_keyframe(self.trainer)}))
 
     # -- commands -----------------------------------------------------------------------------------------------
     def handle(self, cmd: tuple[Any, ...]) -> None:
@@ -115,6 +122,7 @@ class _Worker:
                 self.trainer.set_lr(lr)
             self.playing = False
             self.out.send(("reset", {}))
+            self.send_keyframe()
             self.send_snapshot()
         elif name == "speed":
             self.speed = float(value)
@@ -125,6 +133,9 @@ class _Worker:
 
     def train_one(self) -> None:
         self.pending.append(self.trainer.train_step().to_dict())
+        if self.trainer.step_count % self.keyframe_every == 0 or self.trainer.finished:
+            self.flush()  # the records before the keyframe they belong to
+            self.send_keyframe()
         if self.trainer.finished:  # done or diverged: tell everything now, then wait for commands
             self.playing = False
             self.flush()
@@ -133,6 +144,8 @@ class _Worker:
 
     # -- main loop ----------------------------------------------------------------------------------------------
     def loop(self) -> None:
+        if self.trainer.step_count == 0:
+            self.send_keyframe()
         self.send_snapshot()
         while not self.quit:
             now = time.monotonic()
