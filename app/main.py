@@ -18,7 +18,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match
 
 from app.bodies import BodyGuard
-from app.routes import api, estimate, export, history, pages, saved, ws
+from app.routes import api, estimate, export, history, pages, saved, saved_pages, ws
 from app.runs.checkpoints import StoredCheckpoints
 from app.runs.manager import RunManager
 from app.settings import Settings
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(estimate.router)
     app.include_router(saved.router)
     app.include_router(export.router)
+    app.include_router(saved_pages.router)
     app.include_router(ws.router)
     app.mount("/static", StaticFiles(directory=pages.asset_dir("static"), check_dir=False), name="static")
     app.add_exception_handler(405, method_not_allowed)
