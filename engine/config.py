@@ -92,7 +92,7 @@ def settings_schema(model: type[ConfigModel]) -> list[dict[str, Any]]:
             "help": info.description or "",
         }
         for key, out_key in (("minimum", "min"), ("maximum", "max"), ("exclusiveMinimum", "gt"),
-                             ("exclusiveMaximum", "lt"), ("enum", "choices")):
+                             ("exclusiveMaximum", "lt"), ("enum", "choices"), ("nullable", "nullable")):
             if key in p:
                 entry[out_key] = p[key]
         out.append(entry)
@@ -107,4 +107,12 @@ def _resolve(p: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
         return {**_resolve(p["allOf"][0], schema), **{k: v for k, v in p.items() if k != "allOf"}}
     if "const" in p:
         return {**p, "enum": [p["const"]]}
+    if "anyOf" in p:
+        # Optional[X] = Field(None, ge=...) is anyOf [X with its bounds, null]: the setting is an X that may be
+        # left empty, so the form gets X's type and bounds (and ``nullable``)
+        options = [_resolve(o, schema) for o in p["anyOf"]]
+        real = [o for o in options if o.get("type") != "null"]
+        if len(real) == 1:
+            rest = {k: v for k, v in p.items() if k != "anyOf"}
+            return {**real[0], **rest, "nullable": len(real) < len(options)}
     return p

@@ -30,3 +30,4 @@ def test_sweep_expands_value_major_over_rules_and_seeds() -> None:
     pts = sweep_points(SweepSpec(setting="task.delay", values=[5, 10], rules=["bptt", "readout"], seeds=[0, 1]))
     assert [(r, v, s) for r, v, s, _ in pts][:4] == [("bptt", 5, 0), ("bptt", 5, 1), ("readout", 5, 0), ("readout", 5, 1)]
     assert all(spec.task_config["delay"] == v and spec.rule == r and spec.seed == s for r, v, s, spec in pts)
+
