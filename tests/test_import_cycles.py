@@ -1,12 +1,16 @@
-"""No import cycles: the page's ES modules (static/js/**/*.js) import one another without a circle.
+"""No import cycles: the page's ES modules (static/js/**/*.js) and the server's Python modules (app/**/*.py) each
+import one another without a circle.
 
 A cycle between modules means neither can be read, tested or replaced alone, and ES modules in a cycle see each
 other's bindings before they are initialised. The page keeps its shared state in one store (static/js/store.js)
-that modules read and subscribe to, so no module needs to import the one that imports it.
+that modules read and subscribe to, so no module needs to import the one that imports it. On the server an import
+that only type checkers follow (``if TYPE_CHECKING:``) or one inside a function still counts: it is the same
+dependency, hidden.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -70,3 +74,37 @@ def test_page_modules_import_no_cycle() -> None:
     cycle = find_cycle(graph)
     assert cycle is None, "static/js import cycle: " + " → ".join(cycle or [])
 
+
+def py_graph(package: str = "app") -> dict[str, set[str]]:
+    """module (dotted name) → the modules of ``package`` it imports, anywhere in its source."""
+    root = ROOT / package
+    names = {}
+    for f in sorted(root.rglob("*.py")):
+        parts = f.relative_to(ROOT).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = f
+    graph: dict[str, set[str]] = {}
+    for name, f in names.items():
+        here = name if f.name == "__init__.py" else name.rpartition(".")[0]
+        deps = set()
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = here.split(".")[: len(here.split(".")) - node.level + 1]
+                    base = ".".join(up + ([base] if base else []))
+                # `from pkg import mod` imports the module pkg.mod when there is one, else a name of pkg
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in names else base for a in node.names]
+            else:
+                continue
+            deps |= {t for t in targets if t in names and t != name}
+        graph[name] = deps
+    return graph
+
+
+def test_server_modules_import_no_cycle() -> None:
+    graph = py_graph()
+    assert "app.runs.controls" in graph["app.runs.manager"]
+    cycle = find_cycle(graph)
+    assert cycle is None, "app/ import cycle: " + " → ".join(cycle or [])
