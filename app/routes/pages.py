@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
@@ -14,7 +13,6 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import TemplateNotFound
 
 import app as app_package
-from app.deps import SettingsDep
 from engine.catalog import catalog
 
 router = APIRouter(include_in_schema=False)
@@ -46,20 +44,15 @@ def plotly_gzipped() -> bytes:
     return gzip.compress(plotly_path().read_bytes(), compresslevel=6)
 
 
-def page_data(settings: Any) -> str:
+def page_data() -> str:
     """What the page's scripts need, as JSON safe to inline in ``<script type="application/json">``."""
-    data = {
-        "catalog": catalog(),
-        "config": {"fps": settings.fps, "snapshot_fps": settings.snapshot_fps,
-                   "max_unacked_snapshots": settings.max_unacked_snapshots, "ws_path": "/ws/runs/"},
-    }
-    return orjson.dumps(data).decode().replace("</", "<\\/")
+    return orjson.dumps({"catalog": catalog()}).decode().replace("</", "<\\/")
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, settings: SettingsDep) -> Response:
+def index(request: Request) -> Response:
     """The lab."""
-    data = page_data(settings)
+    data = page_data()
     try:
         return templates().TemplateResponse(request, "index.html", {"page_data": data})
     except TemplateNotFound:

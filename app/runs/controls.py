@@ -1,27 +1,50 @@
 """Controls: what play, pause, step, stop, speed, lr and reset do to a run, by the table in :mod:`app.runs.states`.
 
-:meth:`RunManager.apply <app.runs.manager.RunManager.apply>` hands every control here; a control that does not fit
-the run's phase raises :class:`Conflict` (HTTP 409), one that would exceed a limit raises
+The run manager hands every control here with itself as the :class:`Operations` a control may use (the queue, the
+workers, persistence stay the manager's); this module does not import the manager. A control that does not fit the
+run's phase raises :class:`Conflict` (HTTP 409), one that would exceed a limit raises
 :class:`~app.runs.limits.LimitExceeded` (HTTP 429).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from app.protocol import Control, LearningRate, Speed
 from app.runs.run import Run
 from app.runs.states import TABLE, phase, reason
-
-if TYPE_CHECKING:
-    from app.runs.manager import RunManager
 
 
 class Conflict(Exception):
     """A control that makes no sense in the run's current state (HTTP 409)."""
 
 
-def apply(manager: RunManager, run: Run, control: Control) -> int | None:
+class Operations(Protocol):
+    """What applying a control may ask of the runs' owner (:class:`app.runs.manager.RunManager` is one)."""
+
+    def touched(self, run: Run) -> None:
+        """Someone controlled the run: its unwatched grace starts again."""
+
+    def changed(self, run: Run) -> None:
+        """Tell the viewers and persist."""
+
+    def admit(self, owner: str | None, exclude: Run | None = None) -> None:
+        """Raise LimitExceeded unless one more active run of ``owner`` fits."""
+
+    def enqueue(self, run: Run, autoplay: str | None = None) -> None:
+        """Queue the run for a worker; ``autoplay`` ("play", "step") is done once the worker is ready."""
+
+    def unqueue_parked(self, run: Run) -> None:
+        """A parked run waiting in the queue goes back to rest (no-op for any other run)."""
+
+    def stop(self, run: Run, message: str | None) -> None:
+        """End the run for good."""
+
+    def reset(self, run: Run) -> int | None:
+        """Back to step 0, paused; the worker command's sequence number when a live worker does it."""
+
+
+def apply(manager: Operations, run: Run, control: Control) -> int | None:
     """Apply a control without waiting for the worker; returns the command's sequence number, if any."""
     ph = phase(run)
     outcome = TABLE[ph][control.action]
@@ -32,7 +55,7 @@ def apply(manager: RunManager, run: Run, control: Control) -> int | None:
     if outcome == "nothing":
         return None
     if outcome == "reset":
-        seq = reset(manager, run)
+        seq = manager.reset(run)
     elif outcome == "stop":
         manager.stop(run, None)
     elif outcome == "set":
@@ -44,8 +67,8 @@ def apply(manager: RunManager, run: Run, control: Control) -> int | None:
             run.worker.send(control.action, control.value)  # a starting worker is told in its "ready" handler
     elif outcome in ("autoplay", "no_autoplay"):
         run.autoplay = "play" if outcome == "autoplay" else None
-        if outcome == "no_autoplay" and ph == "waiting" and manager.checkpoints.load_checkpoint(run.id):
-            manager.unqueue(run)  # a parked run sent to the queue by Play: Pause takes it back out
+        if outcome == "no_autoplay" and ph == "waiting":
+            manager.unqueue_parked(run)  # a parked run sent to the queue by Play: Pause takes it back out
     elif outcome in ("requeue_play", "requeue_step"):
         manager.admit(run.owner, exclude=run)
         run.message = None
@@ -56,24 +79,3 @@ def apply(manager: RunManager, run: Run, control: Control) -> int | None:
     manager.changed(run)
     return seq
 
-
-def reset(manager: RunManager, run: Run) -> int | None:
-    """Back to step 0, paused: a live worker resets itself; otherwise the run queues for a fresh worker."""
-    run.message, run.autoplay = None, None
-    manager.checkpoints.delete_checkpoint(run.id)
-    worker = run.worker
-    if worker is not None and not worker.ending and run.status in ("paused", "running"):
-        run.pending = "paused"
-        return worker.send("reset")  # the worker's "reset" message clears the history
-    if run.status != "queued":
-        manager.admit(run.owner, exclude=run)
-    run.history.clear()
-    run.step = 0
-    run.hub.resync_all()
-    manager.store.clear_records(run.id)
-    if worker is not None:  # ending, or starting from a checkpoint that is no longer wanted: let it go
-        manager.end_worker(run)
-        run.worker = None
-    if run not in manager.queue:
-        manager.enqueue(run)
-    return None

@@ -14,8 +14,9 @@ pipe and hands every message to the event loop with ``loop.call_soon_threadsafe`
 the event loop.
 
 The parts: :mod:`app.runs.run` (a run's record), :mod:`app.runs.link` (the server's end of a worker process),
-:mod:`app.runs.controls` (applying a control), :mod:`app.runs.hub` (the viewers), :mod:`app.runs.history`
-(thinning and paging histories), :mod:`app.runs.checkpoints` (where parked runs' checkpoints live).
+:mod:`app.runs.controls` (applying a control, with this manager as its operations), :mod:`app.runs.hub` (the
+viewers), :mod:`app.runs.history` (thinning and paging histories), :mod:`app.runs.checkpoints` (where parked runs'
+checkpoints live).
 """
 
 from __future__ import annotations
@@ -211,8 +212,11 @@ class RunManager:
         self.queue.append(run)
         self._pump()
 
-    def unqueue(self, run: Run) -> None:
-        """Take a waiting parked run back out of the queue: it rests again, paused, with its checkpoint."""
+    def unqueue_parked(self, run: Run) -> None:
+        """Take a waiting parked run back out of the queue: it rests again, paused, with its checkpoint. A run
+        without a checkpoint (a new one) stays queued."""
+        if run not in self.queue or not self.checkpoints.load_checkpoint(run.id):
+            return
         self.queue.remove(run)
         run.status, run.queue_position, run.autoplay = "paused", None, None
         run.message = "resting without a trainer; Play resumes it exactly where it was"
@@ -391,6 +395,28 @@ class RunManager:
         self.runs.pop(run.id, None)
         self.store.delete_run(run.id)
         self.checkpoints.delete_checkpoint(run.id)
+
+    def reset(self, run: Run) -> int | None:
+        """Back to step 0, paused: a live worker resets itself (returns the command's sequence number); otherwise
+        the run's history and records go and it queues for a fresh worker."""
+        run.message, run.autoplay = None, None
+        self.checkpoints.delete_checkpoint(run.id)
+        worker = run.worker
+        if worker is not None and not worker.ending and run.status in ("paused", "running"):
+            run.pending = "paused"
+            return worker.send("reset")  # the worker's "reset" message clears the history
+        if run.status != "queued":
+            self.admit(run.owner, exclude=run)
+        run.history.clear()
+        run.step = 0
+        run.hub.resync_all()
+        self.store.clear_records(run.id)
+        if worker is not None:  # ending, or starting from a checkpoint that is no longer wanted: let it go
+            self.end_worker(run)
+            run.worker = None
+        if run not in self.queue:
+            self.enqueue(run)
+        return None
 
     def stop(self, run: Run, message: str | None) -> None:
         """End a run for good (its history stays); its worker, if any, goes at once."""

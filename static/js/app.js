@@ -1,48 +1,50 @@
 // Wiring and start: catalog → pickers and forms → URL hash; Play/Step/Reset → runs; websocket → dashboard.
-// The parts: store.js (shared state), setup.js (the set-up panels), errors.js, preview.js, status.js (status line
-// and buttons), runs.js (the run and its websocket), controls.js (what the buttons and keys do).
+// The parts: store.js (the one state, and subscribe/notify), setup.js (the set-up panels), layout.js (what is
+// shown: set-up, presenter layout), errors.js, preview.js, status.js (status line and buttons), runs.js (the run and
+// its websocket), controls.js (what the buttons and keys do). Only this module imports them all: the reactions one
+// module's change needs from another are subscribed here, so no two modules import each other.
 
 import { api } from "./api.js";
 import { Dashboard } from "./dashboard.js";
 import { TrialChart } from "./plots/trial.js";
-import { ruleColours, setProjector } from "./plots/common.js";
+import { ruleColours } from "./plots/common.js";
 import { installKeyboard } from "./keyboard.js";
-import { hashChangedExternally, loadProjector, parseHash, saveProjector } from "./state.js";
-import { $, app, credit, setDash, setTrialChart } from "./store.js";
+import { hashChangedExternally, parseHash } from "./state.js";
+import { $, app, credit, subscribe } from "./store.js";
 import { LIVE, isStale, render, showStats } from "./status.js";
-import { applySetup, changed, pickArch, pickTask, restoreSetupOpen, setSetupOpen } from "./setup.js";
+import { applySetup, changed, pickArch, pickTask } from "./setup.js";
+import { restoreView, toggleSetup, togglePresenter } from "./layout.js";
 import { schedulePreview } from "./preview.js";
 import { attach, control } from "./runs.js";
 import { guarded, resetRun, sendLr, startCopy, stepOnce, togglePlay } from "./controls.js";
 import { installAbout } from "./about.js";
 
 // ---------------------------------------------------------------------------------------------------------------
-// Projector mode, about-notes, help
+// Who reacts to what (store.js lists the topics)
 
-function setProjectorMode(on) {
-  document.documentElement.classList.toggle("projector", on);
-  $("btn-projector").setAttribute("aria-pressed", String(on));
-  saveProjector(on);
-  setProjector(on);
+function wireStore() {
+  subscribe("changed", render);
+  // A set-up change reaches a live run too; Play after the run ended applies it if it did not (controls.js).
+  subscribe("lr", (value) => sendLr(value).then(() => {
+    if (app.run?.lr === value) app.runLr = value;
+  }));
+  subscribe("run-setup", (setup) => {
+    applySetup(setup);
+    schedulePreview(0);
+  });
 }
 
-function toggleProjector() {
-  const on = !document.documentElement.classList.contains("projector");
-  setProjectorMode(on);
-  // At the projector the charts matter most: fold the set-up away, and bring it back when projector mode ends. This
-  // is the page's own doing, so it is not remembered as the person's choice.
-  setSetupOpen(!on, false);
-}
+// ---------------------------------------------------------------------------------------------------------------
+// Buttons, fields, keys, the address
 
 function wireChrome() {
   $("btn-play").addEventListener("click", togglePlay);
   $("btn-step").addEventListener("click", stepOnce);
   $("btn-reset").addEventListener("click", resetRun);
   $("btn-copy").addEventListener("click", startCopy);
-  $("btn-projector").addEventListener("click", toggleProjector);
+  $("btn-projector").addEventListener("click", togglePresenter);
   $("btn-help").addEventListener("click", () => $("help").showModal());
-  $("btn-setup").addEventListener("click", () => setSetupOpen($("pipeline").hidden));
-  restoreSetupOpen();
+  $("btn-setup").addEventListener("click", toggleSetup);
   $("pick-task").addEventListener("change", (e) => pickTask(e.target.value));
   $("pick-arch").addEventListener("change", (e) => pickArch(e.target.value));
   $("speed").addEventListener("change", (e) => {
@@ -99,7 +101,7 @@ function wireChrome() {
     playPause: togglePlay,
     step: stepOnce,
     reset: resetRun,
-    projector: toggleProjector,
+    projector: togglePresenter,
     help: () => {
       const d = $("help");
       if (!d.open) d.showModal();
@@ -136,14 +138,14 @@ function inlineCatalog() {
 }
 
 async function start() {
-  const projector = loadProjector();
-  setProjectorMode(projector);
+  wireStore();
+  restoreView();
   wireChrome();
   render();
   try {
     await whenPlotly();
-    setDash(new Dashboard(credit, showStats));
-    setTrialChart(new TrialChart($("plot-trial")));
+    app.dash = new Dashboard(credit, showStats);
+    app.trialChart = new TrialChart($("plot-trial"));
     app.catalog = inlineCatalog() || (await api.catalog());
   } catch (err) {
     $("status").dataset.state = "error";

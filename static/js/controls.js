@@ -1,8 +1,8 @@
 // What the Play / Step / Reset buttons, their keys and the learning-rate box do: user actions run one after another.
 
-import { $, app, dash } from "./store.js";
+import { $, app, notify } from "./store.js";
 import { ApiError } from "./api.js";
-import { LIVE, TERMINAL, isStale, render, say } from "./status.js";
+import { LIVE, TERMINAL, isStale, say } from "./status.js";
 import { control, createRun, needsNewRun, waitForStatus } from "./runs.js";
 import { showFieldErrors } from "./errors.js";
 import { isWatching } from "./watch.js";
@@ -33,7 +33,7 @@ export function guarded(fn) {
 async function runGuarded(fn) {
   app.busy = true;
   app.message = null;
-  render();
+  notify("changed");
   try {
     await fn();
   } catch (err) {
@@ -48,7 +48,7 @@ async function runGuarded(fn) {
     }
   } finally {
     app.busy = false;
-    render();
+    notify("changed");
   }
 }
 
@@ -62,7 +62,7 @@ export function togglePlay() {
     if (needsNewRun()) await createRun();
     else if (TERMINAL.has(app.run?.status)) {
       await control("reset");
-      dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
+      app.dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
     }
     const lr = pendingLr(); // changed while the run had ended: apply it before going on
     if (lr !== null) await control("lr", lr);
@@ -95,7 +95,7 @@ export function resetRun() {
       return;
     }
     await control("reset");
-    dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
+    app.dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
   });
 }
 

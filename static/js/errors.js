@@ -3,7 +3,7 @@
 
 import { $, app } from "./store.js";
 import { TOP_KEYS } from "./state.js";
-import { setSetupOpen } from "./setup.js";
+import { setSetupOpen } from "./layout.js";
 
 /** Top-level spec fields that are pickers, and the error line under each. */
 const PICKERS = { task: "task-error", arch: "arch-error", rule: "rule-error" };

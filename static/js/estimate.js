@@ -2,7 +2,7 @@
 // update goes under the Training panel, with a warning when it is slow; until a run exists the cost meter shows the
 // estimated memory too, so the memory-against-T chart can be read before anything runs.
 
-import { $, app, credit, dash } from "./store.js";
+import { $, app, credit } from "./store.js";
 import { api } from "./api.js";
 import { toSpec } from "./state.js";
 import { render } from "./status.js";
@@ -47,9 +47,9 @@ async function loadEstimate() {
           (app.setup.run.steps > 0 ? `${app.setup.run.steps} updates would take about ${duration(ms * app.setup.run.steps)}. ` : "") +
           "Fewer hidden units, a smaller batch or shorter trials make it faster."
         : `About ${perUpdate(ms)} per update (estimated).`;
-    if (!app.runId && dash) {
-      dash.cost.reset(app.colours[app.setup.rule], app.setup.rule);
-      dash.cost.update({ ...est, ms_per_update: null });
+    if (!app.runId && app.dash) {
+      app.dash.cost.reset(app.colours[app.setup.rule], app.setup.rule);
+      app.dash.cost.update({ ...est, ms_per_update: null });
       $("cost-ms").textContent = Number.isFinite(ms) ? `about ${humanMs(ms)}` : "–";
       $("chart-cost").classList.add("has-data");
     }

@@ -48,7 +48,8 @@ function writeValue(el, s, v) {
 
 /**
  * Build the fields for one group into `container`.
- * @returns controller {values(), set(values), setError(name, msg), clearErrors(), fields: Map(name → element)}
+ * @returns controller {values(), setError(name, msg), clearError(name), clearErrors(), setGroupError(msg),
+ *   fields: Map(name → element)}
  */
 export function buildForm(container, group, settings, values, onChange) {
   container.replaceChildren();
@@ -58,7 +59,6 @@ export function buildForm(container, group, settings, values, onChange) {
   groupErr.className = "field-error group-error";
   groupErr.setAttribute("role", "alert");
   container.append(groupErr);
-  const bySetting = new Map();
   if (!settings.length) {
     const p = document.createElement("p");
     p.className = "no-settings";
@@ -144,7 +144,6 @@ export function buildForm(container, group, settings, values, onChange) {
     else wrap.append(label, el, help, err);
     container.append(wrap);
     fields.set(s.name, { el, err, wrap, setting: s });
-    bySetting.set(s.name, s);
   }
 
   function clearError(name) {
@@ -161,12 +160,6 @@ export function buildForm(container, group, settings, values, onChange) {
       const out = {};
       for (const [name, f] of fields) out[name] = readValue(f.el, f.setting);
       return out;
-    },
-    set(vals) {
-      for (const [name, f] of fields) {
-        const v = vals && vals[name] !== undefined ? vals[name] : f.setting.default;
-        writeValue(f.el, f.setting, v);
-      }
     },
     setError(name, msg) {
       const f = fields.get(name);

@@ -1,6 +1,6 @@
 // The example trial shown before training (and whenever the task or the seed changes).
 
-import { $, app, credit, trialChart } from "./store.js";
+import { $, app, credit } from "./store.js";
 import { api, ApiError } from "./api.js";
 import { showFieldErrors } from "./errors.js";
 
@@ -24,7 +24,7 @@ async function loadPreview() {
     const p = await api.preview(app.setup.task, app.setup.task_config, seed, { signal: ctl.signal });
     if (ctl.signal.aborted) return;
     app.forms.task_config?.clearErrors();
-    trialChart.draw(p);
+    app.trialChart.draw(p);
     fig.classList.add("has-data");
     credit.previews += 1;
   } catch (err) {

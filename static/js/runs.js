@@ -1,14 +1,12 @@
 // The run this page shows: creating one, attaching to one (its websocket feeds the dashboard), sending it a
 // control, and waiting for its status.
 
-import { $, app, credit, dash } from "./store.js";
+import { $, app, credit, notify } from "./store.js";
 import { api } from "./api.js";
 import { RunSocket } from "./socket.js";
 import { fromSpec, specKey, toSpec, writeHash } from "./state.js";
-import { LIVE, TERMINAL, isStale, render, say } from "./status.js";
+import { LIVE, TERMINAL, isStale, say } from "./status.js";
 import { markOwned, setOwner } from "./watch.js";
-import { applySetup } from "./setup.js";
-import { schedulePreview } from "./preview.js";
 import { clearFieldErrors } from "./errors.js";
 
 export function attach(runId) {
@@ -28,43 +26,40 @@ export function attach(runId) {
         // they differ from the run's, the run is shown as stale and Play starts a new one); a bare "#run=…"
         // shows the run's own settings.
         const runSetup = fromSpec(info.spec);
-        if (!app.hashHadSetup) {
-          applySetup(runSetup);
-          schedulePreview(0);
-        }
+        if (!app.hashHadSetup) notify("run-setup", runSetup);
         app.runKey = specKey(toSpec(runSetup));
         app.runLr = runSetup.optim?.lr;
       }
       if (!app.runKey) app.runKey = specKey(toSpec(app.setup));
       if (info.speed !== undefined) syncSpeed(info.speed);
       if (info.lr !== undefined && info.lr !== null) $("live-lr").value = info.lr;
-      dash.setTask(app.catalog.tasks.find((t) => t.name === (info.spec?.task || app.setup.task)));
-      dash.reset(app.colours[info.spec?.rule || app.setup.rule], info.spec?.rule || app.setup.rule, msg.history || []);
-      if (info.cost) dash.cost.update(info.cost);
+      app.dash.setTask(app.catalog.tasks.find((t) => t.name === (info.spec?.task || app.setup.task)));
+      app.dash.reset(app.colours[info.spec?.rule || app.setup.rule], info.spec?.rule || app.setup.rule, msg.history || []);
+      if (info.cost) app.dash.cost.update(info.cost);
       app.message = null;
       statusChanged();
-      render();
+      notify("changed");
     },
     onStatus: (msg) => {
       const prevStep = app.run?.step ?? 0;
       app.run = { ...(app.run || {}), ...msg };
       if (msg.step === 0 && prevStep > 0) {
         // Reset: start the charts over.
-        dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
+        app.dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
       }
       if (msg.speed !== undefined) syncSpeed(msg.speed);
       if (msg.lr !== undefined && msg.lr !== null && document.activeElement !== $("live-lr")) $("live-lr").value = msg.lr;
       statusChanged();
-      render();
+      notify("changed");
     },
     onMetrics: (msg) => {
-      dash.addRecords(msg.records || []);
+      app.dash.addRecords(msg.records || []);
       if (msg.diverged && app.run && app.run.status !== "diverged") {
         app.run.status = "diverged";
-        render();
+        notify("changed");
       }
     },
-    onSnapshot: (frame) => dash.addSnapshot(frame, () => app.socket && app.socket.ack()),
+    onSnapshot: (frame) => app.dash.addSnapshot(frame, () => app.socket && app.socket.ack()),
     onServerError: (msg) => {
       credit.errors.push(msg.message);
       say("error", `The server says: ${msg.message}`);
@@ -72,14 +67,14 @@ export function attach(runId) {
     },
     onAuth: (msg) => {
       setOwner(runId, msg.owner);
-      render();
+      notify("changed");
     },
     onConnection: (state) => {
       app.connection = state;
-      render();
+      notify("changed");
     },
   });
-  render();
+  notify("changed");
 }
 
 export async function createRun() {
@@ -94,9 +89,9 @@ export async function createRun() {
   markOwned(info.id);
   app.runKey = specKey(spec);
   app.runLr = spec.optim?.lr;
-  dash.setTask(app.catalog.tasks.find((t) => t.name === spec.task));
-  dash.clearAll();
-  dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
+  app.dash.setTask(app.catalog.tasks.find((t) => t.name === spec.task));
+  app.dash.clearAll();
+  app.dash.reset(app.colours[app.setup.rule], app.setup.rule, []);
   attach(info.id);
   app.run = { ...info };
   const speed = Number($("speed").value);
@@ -117,7 +112,7 @@ export async function control(action, value) {
   app.run = { ...(app.run || {}), ...info };
   if (ended) Object.assign(app.run, { status: latest.status, step: Math.max(latest.step ?? 0, info.step ?? 0) });
   statusChanged();
-  render();
+  notify("changed");
   return info;
 }
 

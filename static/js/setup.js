@@ -1,12 +1,11 @@
 // The set-up panels (Task, Architecture, Rule, Training) built from the catalog: pickers, generated forms, the
-// one-line summary, and whether the set-up is shown.
+// one-line summary. Whether the set-up is shown is layout.js's; what a set-up change does to a live run is
+// controls.js's (notify "lr" and "changed", store.js).
 
-import { $, app, dash } from "./store.js";
+import { $, app, notify } from "./store.js";
 import { buildForm } from "./forms.js";
 import { GROUPS, writeHash } from "./state.js";
-import { render } from "./status.js";
 import { schedulePreview } from "./preview.js";
-import { sendLr } from "./controls.js";
 import { scheduleEstimate } from "./estimate.js";
 import { kinshipNote } from "./kinship.js";
 
@@ -181,10 +180,7 @@ function onField(group, name, value) {
   if (group === "optim" && name === "lr") {
     $("live-lr").value = value ?? "";
     clearTimeout(lrTimer);
-    // A set-up change reaches a live run too; Play after the run ended applies it if it did not (controls.js).
-    lrTimer = setTimeout(() => sendLr(value).then(() => {
-      if (app.run?.lr === value) app.runLr = value;
-    }), 300);
+    lrTimer = setTimeout(() => notify("lr", value), 300);
   }
   changed();
 }
@@ -199,10 +195,10 @@ function noteKinship() {
 export function changed() {
   noteKinship();
   writeHash(app.setup, app.runId);
-  if (!app.runId) dash?.setTask(entry("tasks", app.setup.task)); // a run shows its own task's lines
+  if (!app.runId) app.dash?.setTask(entry("tasks", app.setup.task)); // a run shows its own task's lines
   scheduleEstimate();
   summarise();
-  render();
+  notify("changed");
 }
 
 function summarise() {
@@ -227,21 +223,6 @@ function summarise() {
   const rule = part("rule", app.setup.rule);
   rule.prepend(sw, " ");
   el.append(part("task", app.setup.task), arrow(), part("network", app.setup.arch), arrow(), rule);
-}
-
-const SETUP_KEY = "creditlab.setupOpen";
-
-/** Show or hide the set-up; `remember` false for a change the page made by itself (projector mode). */
-export function setSetupOpen(open, remember = true) {
-  $("pipeline").hidden = !open;
-  $("btn-setup").setAttribute("aria-expanded", String(open));
-  $("btn-setup").querySelector(".label").textContent = open ? "Hide set-up" : "Show set-up";
-  if (!remember) return;
-  try {
-    localStorage.setItem(SETUP_KEY, open ? "1" : "0");
-  } catch {
-    /* not remembered in private mode */
-  }
 }
 
 export function applySetup(setup) {
@@ -270,19 +251,8 @@ export function applySetup(setup) {
   buildRuleList();
   $("live-lr").value = app.setup.optim.lr ?? "";
   writeHash(app.setup, app.runId);
-  if (!app.runId) dash?.setTask(entry("tasks", app.setup.task));
+  if (!app.runId) app.dash?.setTask(entry("tasks", app.setup.task));
   scheduleEstimate();
   noteKinship();
   summarise();
-}
-
-/** Show or hide the set-up as it was last time (open by default). */
-export function restoreSetupOpen() {
-  let open = true;
-  try {
-    open = localStorage.getItem(SETUP_KEY) !== "0";
-  } catch {
-    /* default: open */
-  }
-  setSetupOpen(open);
 }

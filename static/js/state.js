@@ -25,7 +25,7 @@ export function parseHash(hash) {
   const setup = emptySetup();
   let runId = null;
   const text = (hash || "").replace(/^#/, "");
-  if (!text) return { setup, runId, empty: true, hasSetup: false };
+  if (!text) return { setup, runId, hasSetup: false };
   let hasSetup = false;
   for (const part of text.split("&")) {
     if (!part) continue;
@@ -41,7 +41,7 @@ export function parseHash(hash) {
       if (dot > 0 && GROUPS.includes(key.slice(0, dot))) setup[key.slice(0, dot)][key.slice(dot + 1)] = decodeValue(raw);
     }
   }
-  return { setup, runId, empty: false, hasSetup };
+  return { setup, runId, hasSetup };
 }
 
 function enc(v) {
@@ -115,22 +115,4 @@ export function specKey(spec) {
       ? Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortObj(o[k])]))
       : o;
   return JSON.stringify(sortObj(copy));
-}
-
-const PROJECTOR_KEY = "creditlab.projector";
-
-export function loadProjector() {
-  try {
-    return localStorage.getItem(PROJECTOR_KEY) === "1";
-  } catch {
-    return false;
-  }
-}
-
-export function saveProjector(on) {
-  try {
-    localStorage.setItem(PROJECTOR_KEY, on ? "1" : "0");
-  } catch {
-    /* private mode: the toggle still works for this page */
-  }
 }

@@ -1,6 +1,6 @@
 // The status line, the step counters and the state of the Play / Step / Reset buttons.
 
-import { $, app, credit, dash } from "./store.js";
+import { $, app, credit } from "./store.js";
 import { specKey, toSpec } from "./state.js";
 import { renderWatch } from "./watch.js";
 
@@ -88,8 +88,8 @@ export function render() {
   if ($("status-text").textContent !== text) $("status-text").textContent = text;
   credit.status = app.run?.status || (app.catalog ? "empty" : "loading");
   credit.runId = app.runId;
-  if (dash && app.run && app.run.status !== "running") {
-    credit.step = Math.max(dash.latest.step || 0, app.run.step || 0);
+  if (app.dash && app.run && app.run.status !== "running") {
+    credit.step = Math.max(app.dash.latest.step || 0, app.run.step || 0);
     $("stat-step").textContent = String(credit.step);
   }
 
@@ -119,15 +119,15 @@ export function render() {
 
 /** "Loss 0.12, right 93 % (mean of the last 50 updates)." — summary.js Eq. (1), never the last batch alone. */
 function lateText() {
-  const s = dash?.summary();
+  const s = app.dash?.summary();
   if (!s || !s.window) return "";
   return `Loss ${fmtLoss(s.loss)}, right ${fmtAcc(s.accuracy)} (mean of the last ${s.window} updates).`;
 }
 
-/** The big numbers: update count, and loss / right as the mean of the last 10 % of updates (dash.summary()). */
+/** The big numbers: update count, and loss / right as the mean of the last 10 % of updates (app.dash.summary()). */
 export function showStats(latest) {
   const step = latest.step || 0;
-  const s = dash ? dash.summary() : { loss: null, accuracy: null, window: 0 };
+  const s = app.dash ? app.dash.summary() : { loss: null, accuracy: null, window: 0 };
   credit.step = Math.max(step, app.run?.step || 0);
   $("stat-step").textContent = String(credit.step);
   $("stat-loss").textContent = step && s.window ? fmtLoss(s.loss) : "–";

@@ -1,4 +1,13 @@
-// The page's shared state: the debugging counters (window.__credit), the app's own state, and the charts.
+// The page's one store: the state every module reads (the catalog, the set-up, the run shown, what is shown), the
+// debugging counters (window.__credit), the charts, and subscribe/notify so that a module can say "this changed"
+// without importing the modules that react to it. Modules import the store, never each other in a circle
+// (tests/test_import_cycles.py); app.js wires the reactions.
+//
+// Topics (notify(topic, detail) calls every subscriber of the topic, in order, at once):
+//   "changed"    something the status line or the buttons show changed (status.js redraws them)
+//   "lr"         the set-up's learning rate was edited (value): a live run is steered to it (controls.js)
+//   "run-setup"  a run opened from a link brought its own set-up (setup): the set-up shows it (setup.js, preview.js)
+//   "view"       what is shown changed: set-up open or closed, presenter layout on or off (layout.js)
 
 import { emptySetup } from "./state.js";
 
@@ -26,28 +35,42 @@ export const credit = {
 window.__credit = credit;
 
 export const app = {
+  // the lab
   catalog: null,
   colours: {},
+  // the set-up: what the next run would be (state.js keeps it in the address)
   setup: emptySetup(),
   forms: {},
+  estimate: null,
+  hashHadSetup: false,
+  // the run shown
   runId: null,
   runKey: null, // specKey of the spec the current run was created with
+  runLr: null, // the learning rate the set-up last gave the run
   run: null, // latest run info / status fields
   socket: null,
+  suspended: false, // the socket was closed while the tab was hidden
   connection: "none",
-  busy: false,
   createdHere: new Set(),
+  // what the page is doing and showing
+  busy: false,
   message: null,
+  // set-up panels open (the person's remembered choice), presenter layout on, set-up opened for a moment in it
+  view: { setupOpen: true, presenter: false, setupInPresenter: false },
+  // the charts, made once Plotly has loaded (app.js)
+  dash: null,
+  trialChart: null,
 };
 
-/** The dashboard and the example-trial chart, made once Plotly has loaded (see app.js). */
-export let dash;
-export let trialChart;
+const topics = new Map();
 
-export function setDash(dashboard) {
-  dash = dashboard;
+/** Call fn(detail) on every notify(topic, detail); returns a function that unsubscribes. */
+export function subscribe(topic, fn) {
+  if (!topics.has(topic)) topics.set(topic, new Set());
+  topics.get(topic).add(fn);
+  return () => topics.get(topic).delete(fn);
 }
 
-export function setTrialChart(chart) {
-  trialChart = chart;
+export function notify(topic, detail) {
+  for (const fn of [...(topics.get(topic) || [])]) fn(detail);
 }
