@@ -15,6 +15,10 @@ variable i alone, the immediate influence factorises,
 
 and such an architecture may return the factors of K steps at once (:meth:`influence_factors`), so that RTRL never
 builds M̄_t. ``run`` unrolls a whole trial; a subclass may override it with a faster form of the same numbers.
+
+Capabilities. A network declares what it ``provides`` (names from :data:`CAPABILITIES`) and a credit rule what it
+``needs``; the rule can train the network when needs ⊆ provides (``engine.spec.compatible``). Nothing names an
+architecture: a new network that provides what a rule needs is trained by it with no edit to the rule.
 """
 
 from __future__ import annotations
@@ -26,6 +30,18 @@ from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
 from engine.config import ConfigModel
+
+#: What an architecture can provide to a credit rule, and what each promise means. A rule's ``needs`` and an
+#: architecture's ``provides`` are subsets of these names; the catalog shows both.
+CAPABILITIES: dict[str, str] = {
+    "differentiable_step": "the step F_θ of Eq. (1) is differentiable by autograd (and ``torch.func``), so the "
+                           "network can be unrolled and backpropagated, and its Jacobians J_t and M̄_t computed",
+    "unit_locals": "each unit's local derivatives (``locals``): its own-state Jacobian ∂s_j^t/∂s_j^{t−1} along "
+                   "the paths that bypass the recurrent weights, the diagonal of J_t, and the immediate "
+                   "derivative ∂s_j^t/∂W_ji in factored form (a postsynaptic times a presynaptic factor)",
+    "unit_noise": "noise can be injected into each unit's drive (``forward(..., noise=ξ)``), and the presynaptic "
+                  "factor of the weights that drive it is known (``locals``)",
+}
 
 #: Parameters of the linear readout, shared by every architecture (Eq. 2).
 READOUT = ("W_out", "b_out")
@@ -55,6 +71,8 @@ class Architecture(nn.Module):
     Config: ClassVar[type[ConfigModel]] = ConfigModel
     description: ClassVar[str] = ""
     reference: ClassVar[str] = ""
+    provides: ClassVar[frozenset[str]] = frozenset({"differentiable_step"})
+    """Capabilities (names of :data:`CAPABILITIES`) this network offers credit rules."""
 
     def __init__(self, config: ConfigModel, n_inputs: int, n_outputs: int):
         super().__init__()

@@ -83,6 +83,7 @@ class RNN(Architecture):
     Config = RNNConfig
     description = "Leaky rate network: h ← (1−α)h + α·φ(W_rec h + W_in x + b), linear readout."
     reference = "Song, Yang & Wang 2016, PLoS Comput Biol; Murray 2019, eLife"
+    provides = frozenset({"differentiable_step", "unit_locals"})
     config: RNNConfig
 
     def __init__(self, config: RNNConfig, n_inputs: int, n_outputs: int, generator: torch.Generator,

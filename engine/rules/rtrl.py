@@ -84,9 +84,7 @@ class RTRL(CreditRule):
     Config = RTRLConfig
     description = "Real-time recurrent learning: exact and online, but tracks how every unit depends on every weight."
     reference = "Williams & Zipser 1989, Neural Comput 1:270"
-    # Eqs. (1)-(3) only use ``arch.jacobians``, which every architecture has; widen this set as each new
-    # architecture is proven against BPTT in the tests.
-    supports = frozenset({"rnn"})
+    needs = frozenset({"differentiable_step"})  # Eqs. (1)-(3) use ``arch.jacobians`` (torch.func by default)
     exact = True
     online = True
     config: RTRLConfig

@@ -97,7 +97,7 @@ class EligibilityRule(CreditRule):
     """Eqs. (1)–(4) with the learning signal of ``engine.rules.feedback``. Subclasses set metadata and ``Config``."""
 
     Config = TraceConfig
-    supports = frozenset({"rnn"})
+    needs = frozenset({"unit_locals"})
     exact = False
     approximates = (
         "With symmetric feedback: autograd through the trial in which the recurrent input W_rec·h_{t−1} of the "
