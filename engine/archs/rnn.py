@@ -41,7 +41,7 @@ from pydantic import Field
 from torch import nn
 
 from engine.archs import ARCHS
-from engine.archs.base import Architecture, Factors
+from engine.archs.base import Architecture, Block, Factors, UnitLocals
 from engine.config import ConfigModel
 
 
@@ -124,8 +124,9 @@ class RNN(Architecture):
     def preactivation(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:  # Eq. (1)
         return h_prev @ self.recurrent_weights().T + x_t @ self.W_in.T + self.b
 
-    def forward(self, x_t: torch.Tensor, state: RNNState) -> RNNState:  # Eq. (2)
-        u = self.preactivation(x_t, state.h)
+    def forward(self, x_t: torch.Tensor, state: RNNState, presyn: torch.Tensor | None = None) -> RNNState:  # Eq. (2)
+        """One step; ``presyn`` replaces h_{t−1} in the recurrent input W_rec h_{t−1} (archs.base Eq. 4)."""
+        u = self.preactivation(x_t, state.h if presyn is None else presyn)
         return RNNState((1 - self.alpha) * state.h + self.alpha * self.phi(u))
 
     def activity(self, state: RNNState) -> torch.Tensor:
@@ -173,6 +174,26 @@ class RNN(Architecture):
             pre = torch.cat([H[:-1], inputs, torch.ones_like(H[1:, :, :1])], -1)
             columns = {"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}
             return Factors(RNNState(h), RNNState(H[1:]), J, post, pre, columns)
+
+    def unit_locals(self, inputs: torch.Tensor, state: RNNState) -> UnitLocals:
+        """archs.base Eqs. (4)–(6) in closed form: d = 1 − α (the leak: W_rec h_{t−1} is the recurrent input),
+        D_t = 1 − α + c_t ⊙ diag(W) (Eq. 4's diagonal), and one factored block for W_rec, W_in and b, with c_t and
+        pre_t of Eq. (5). Fixed masks are not applied (the rule masks the gradient)."""
+        with torch.no_grad():
+            W, h = self.recurrent_weights().detach(), state.h.detach()
+            W_T, phi, alpha = W.T, self.phi, self.alpha
+            hs, fs = [h], []
+            for d in inputs @ self.W_in.detach().T + self.b.detach():  # Eq. (6)
+                f = phi(torch.addmm(d, h, W_T))
+                h = torch.lerp(h, f, alpha)  # Eq. (7)
+                hs.append(h)
+                fs.append(f)
+            H = torch.stack(hs)  # h_0 … h_K
+            post = self.slope(torch.stack(fs)).mul_(alpha)  # c_t = α φ'(u_t), Eq. (9)
+            pre = torch.cat([H[:-1], inputs, torch.ones_like(H[1:, :, :1])], -1)
+            diag = post * torch.diagonal(W) + (1 - alpha)
+            block = Block({"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}, post, pre)
+            return UnitLocals(RNNState(h), RNNState(H[1:]), 1.0 - alpha, diag, [block])
 
     def jacobians(self, x_t: torch.Tensor, prev: RNNState) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Closed forms of Eqs. (4) and (5); equal to the ``torch.func`` default (tested)."""
