@@ -154,46 +154,42 @@ class RNN(Architecture):
         """c = ε ∂y/∂h = ε W_out (Eq. 3): the closed form of the base's vector-Jacobian product (tested)."""
         return errors @ self.W_out.detach()
 
+    def _sweep(self, inputs: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """K steps of Eqs. (6)–(7) from rates h without a graph, each pre-activation computed once: the rates
+        h_0 … h_K [K + 1, B, n] and c_t = α φ'(u_t) [K, B, n] with φ' taken from φ(u) (Eq. 9)."""
+        W_T, phi, alpha, h = self.recurrent_weights().detach().T, self.phi, self.alpha, h.detach()
+        hs, fs = [h], []
+        for d in inputs @ self.W_in.detach().T + self.b.detach():  # Eq. (6)
+            f = phi(torch.addmm(d, h, W_T))
+            h = torch.lerp(h, f, alpha)  # Eq. (7)
+            hs.append(h)
+            fs.append(f)
+        return torch.stack(hs), self.slope(torch.stack(fs)).mul_(alpha)
+
     def influence_factors(self, inputs: torch.Tensor, state: RNNState) -> Factors:
         """K steps of Eqs. (6)–(7) without a graph, each pre-activation computed once and φ' taken from φ(u) (Eq. 9),
         with J_t of Eq. (4) for all K steps in one product and the factors of Eq. (5): c_t = α φ'(u_t) and
         pre_t = [h_{t−1}; x_t; 1]."""
         with torch.no_grad():
-            W, h = self.recurrent_weights().detach(), state.h.detach()
-            W_T, phi, alpha = W.T, self.phi, self.alpha
-            hs, fs = [h], []
-            for d in inputs @ self.W_in.detach().T + self.b.detach():  # Eq. (6)
-                f = phi(torch.addmm(d, h, W_T))
-                h = torch.lerp(h, f, alpha)  # Eq. (7)
-                hs.append(h)
-                fs.append(f)
-            H = torch.stack(hs)  # h_0 … h_K
-            post = self.slope(torch.stack(fs)).mul_(alpha)
+            W, alpha = self.recurrent_weights().detach(), self.alpha
+            H, post = self._sweep(inputs, state.h)
             J = post.unsqueeze(-1) * W  # Eq. (4)
             J.diagonal(dim1=-2, dim2=-1).add_(1 - alpha)
             pre = torch.cat([H[:-1], inputs, torch.ones_like(H[1:, :, :1])], -1)
             columns = {"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}
-            return Factors(RNNState(h), RNNState(H[1:]), J, post, pre, columns)
+            return Factors(RNNState(H[-1]), RNNState(H[1:]), J, post, pre, columns)
 
     def unit_locals(self, inputs: torch.Tensor, state: RNNState) -> UnitLocals:
         """archs.base Eqs. (4)–(6) in closed form: d = 1 − α (the leak: W_rec h_{t−1} is the recurrent input),
         D_t = 1 − α + c_t ⊙ diag(W) (Eq. 4's diagonal), and one factored block for W_rec, W_in and b, with c_t and
         pre_t of Eq. (5). Fixed masks are not applied (the rule masks the gradient)."""
         with torch.no_grad():
-            W, h = self.recurrent_weights().detach(), state.h.detach()
-            W_T, phi, alpha = W.T, self.phi, self.alpha
-            hs, fs = [h], []
-            for d in inputs @ self.W_in.detach().T + self.b.detach():  # Eq. (6)
-                f = phi(torch.addmm(d, h, W_T))
-                h = torch.lerp(h, f, alpha)  # Eq. (7)
-                hs.append(h)
-                fs.append(f)
-            H = torch.stack(hs)  # h_0 … h_K
-            post = self.slope(torch.stack(fs)).mul_(alpha)  # c_t = α φ'(u_t), Eq. (9)
+            W, alpha = self.recurrent_weights().detach(), self.alpha
+            H, post = self._sweep(inputs, state.h)
             pre = torch.cat([H[:-1], inputs, torch.ones_like(H[1:, :, :1])], -1)
             diag = post * torch.diagonal(W) + (1 - alpha)
             block = Block({"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}, post, pre)
-            return UnitLocals(RNNState(h), RNNState(H[1:]), 1.0 - alpha, diag, [block])
+            return UnitLocals(RNNState(H[-1]), RNNState(H[1:]), 1.0 - alpha, diag, [block])
 
     def jacobians(self, x_t: torch.Tensor, prev: RNNState) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Closed forms of Eqs. (4) and (5); equal to the ``torch.func`` default (tested)."""
