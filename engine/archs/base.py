@@ -123,6 +123,8 @@ class Architecture(nn.Module):
     reference: ClassVar[str] = ""
     provides: ClassVar[frozenset[str]] = frozenset({"differentiable_step"})
     """Capabilities (names of :data:`CAPABILITIES`) this network offers credit rules."""
+    shown_weights: ClassVar[tuple[str, ...]] = ()
+    """Parameters the page shows as weight matrices, in order (empty: every 2-D parameter)."""
 
     def __init__(self, config: ConfigModel, n_inputs: int, n_outputs: int):
         super().__init__()
@@ -154,6 +156,14 @@ class Architecture(nn.Module):
 
     def readout_parameters(self) -> dict[str, nn.Parameter]:
         return {k: p for k, p in self.named_parameters() if k in READOUT}
+
+    def constrain(self) -> None:
+        """Called after every optimizer step: project the parameters onto what the network allows (e.g. the
+        signs of Dale's law). Default: nothing."""
+
+    def weight_names(self) -> list[str]:
+        """The weight matrices to show (``shown_weights``, or every 2-D parameter)."""
+        return list(self.shown_weights) or [k for k, p in self.named_parameters() if p.dim() == 2]
 
     def grad_masks(self) -> dict[str, torch.Tensor]:
         """Fixed zero patterns (e.g. absent synapses): rules multiply their gradients by these."""

@@ -13,6 +13,16 @@ zero input the first steps have pre_t = 0 for W_rec, so an eligibility trace of 
 ``gain`` g, W_rec starts with entries of variance g²/(n·density), so its spectral radius is about g: a random fixed
 reservoir is one rule away (``readout``), and g > 1 gives chaotic spontaneous activity.
 
+Dale's law (``dale``): the first n_E = round(f·n) units are excitatory and the rest inhibitory (f = ``excitatory``,
+with at least one unit of each type); every outgoing recurrent weight of unit j has its sign σ_j (+1 for E, −1 for
+I). W_rec starts as |w_ij| σ_j with the inhibitory columns scaled by n_E/n_I, so each unit's expected recurrent input
+is balanced, and after every update the weights that crossed zero are set to zero (projection onto the allowed
+signs, Song, Yang & Wang 2016 use a rectified parametrisation instead):
+
+    W_rec,ij ← W_rec,ij · [σ_j W_rec,ij ≥ 0]                                                               (10)
+
+The credit rules see W_rec itself, so every gradient (and every oracle) is unchanged; only the update is projected.
+
 Local derivatives used by the online rules (δ is Kronecker's delta, pre_t = [h_{t−1}; x_t; 1]):
 
     J_t = ∂h_t/∂h_{t−1} = (1 − α) I + α diag(φ'(u_t)) W_rec                 (4)
@@ -37,7 +47,7 @@ from __future__ import annotations
 from typing import Literal, NamedTuple
 
 import torch
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from torch import nn
 
 from engine.archs import ARCHS
@@ -76,6 +86,21 @@ class RNNConfig(ConfigModel):
     """Scale of the initial input weights (entries of variance scale²/inputs)."""
     h0: float = Field(0.0, ge=-1.0, le=1.0)
     """Initial rate h_0 of every unit at the start of each trial (Eq. 0); Murray 2019 starts at 0.1."""
+    dale: bool = False
+    """Dale's law: each unit is excitatory or inhibitory, and all its outgoing recurrent weights keep its sign
+    (Eq. 10)."""
+    excitatory: float = Field(0.8, gt=0.0, lt=1.0)
+    """Dale's law only: fraction of units that are excitatory (cortex: about 0.8); at least one unit of each type."""
+
+    @field_validator("excitatory")
+    @classmethod
+    def _one_of_each(cls, f: float, info: ValidationInfo) -> float:
+        n = info.data.get("hidden")
+        if info.data.get("dale") and n is not None and not 1 <= round(f * n) <= n - 1:
+            raise ValueError(f"with Dale's law and hidden = {n}, the excitatory fraction {f:g} gives "
+                             f"{round(f * n)} excitatory units of {n}; it must give at least one excitatory and one "
+                             f"inhibitory unit: between {0.5 / n:.3g} and {1 - 0.5 / n:.3g}")
+        return f
 
 
 @ARCHS.register("rnn")
@@ -84,6 +109,7 @@ class RNN(Architecture):
     description = "Leaky rate network: h ← (1−α)h + α·φ(W_rec h + W_in x + b), linear readout."
     reference = "Song, Yang & Wang 2016, PLoS Comput Biol; Murray 2019, eLife"
     provides = frozenset({"differentiable_step", "unit_locals"})
+    shown_weights = ("W_rec", "W_in", "W_out")
     config: RNNConfig
 
     def __init__(self, config: RNNConfig, n_inputs: int, n_outputs: int, generator: torch.Generator,
@@ -98,6 +124,11 @@ class RNN(Architecture):
         else:
             w = torch.randn(n, n, generator=g, dtype=dtype) * c.gain / (n * c.density) ** 0.5
         self.register_buffer("rec_mask", mask)
+        if c.dale:  # Eq. (10): column signs, inhibitory columns scaled to balance the excitatory ones
+            n_e = round(c.excitatory * n)
+            sign = torch.cat([torch.ones(n_e, dtype=dtype), -torch.ones(n - n_e, dtype=dtype) * n_e / (n - n_e)])
+            w = w.abs() * sign
+            self.register_buffer("sign", torch.sign(sign))
         self.W_rec = nn.Parameter(w * mask)
         self.W_in = nn.Parameter(torch.randn(n, n_inputs, generator=g, dtype=dtype) * c.input_scale / n_inputs ** 0.5)
         self.b = nn.Parameter(torch.zeros(n, dtype=dtype))
@@ -145,6 +176,12 @@ class RNN(Architecture):
 
     def grad_masks(self) -> dict[str, torch.Tensor]:
         return {"W_rec": self.rec_mask} if self.config.density < 1 else {}
+
+    @torch.no_grad()
+    def constrain(self) -> None:
+        """Eq. (10) under Dale's law: weights whose sign crossed zero become zero."""
+        if self.config.dale:
+            self.W_rec.mul_((self.W_rec * self.sign >= 0).to(self.W_rec.dtype))
 
     def presynaptic(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> dict[str, torch.Tensor]:
         """The presynaptic factor of each recurrent parameter group in Eq. (5): h_{t−1}, x_t and 1."""

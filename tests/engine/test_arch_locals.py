@@ -50,3 +50,14 @@ def test_closed_form_unit_locals_equal_torch_func(name, config):
             start += width
             seen.add(k)
     assert seen == set(arch.recurrent_parameters())
+
+
+@pytest.mark.parametrize("name", list(ARCHS.names()))
+def test_closed_form_jacobians_equal_torch_func(name):
+    arch = network(name, 3)
+    x = torch.randn(2, 3, dtype=F64, generator=torch.Generator().manual_seed(4))
+    prev = arch.unflatten(0.5 * torch.randn(2, arch.flatten(arch.init_state(1)).shape[-1], dtype=F64))
+    J, M = arch.jacobians(x, prev)
+    J_ref, M_ref = Architecture.jacobians(arch, x, prev)
+    assert torch.allclose(J, J_ref, atol=1e-12)
+    assert set(M) == set(M_ref) and all(torch.allclose(M[k], M_ref[k], atol=1e-12) for k in M)
