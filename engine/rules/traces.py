@@ -64,7 +64,7 @@ from typing import Any, ClassVar, Iterator, Literal, NamedTuple
 import torch
 from pydantic import Field
 
-from engine.archs.base import Architecture, Block
+from engine.archs.base import Architecture, Block, UnitLocals
 from engine.config import ConfigModel
 from engine.rules.base import CreditRule, Pass, Work
 from engine.rules.feedback import Feedback, FeedbackScale
@@ -124,17 +124,21 @@ class EligibilityRule(CreditRule):
     online = True
     #: Variance of a random feedback matrix: 1/n ("hidden") or 1/n_out ("outputs"), feedback Eq. (3).
     feedback_scale: ClassVar[FeedbackScale] = "hidden"
+    #: Which diagonal filters the traces in Eq. (1): "own", d_t of archs.base Eq. (4) (e-prop, RFLO), or "diag",
+    #: D_t of archs.base Eq. (5) (SnAp-1).
+    trace_filter: ClassVar[Literal["own", "diag"]] = "own"
     config: TraceConfig
 
     def __init__(self, config: TraceConfig, arch: Architecture, generator: torch.Generator):
         super().__init__(config, arch, generator)
-        self.feedback = Feedback(config.feedback, arch, generator, getattr(config, "feedback_decay", 0.0),
+        self.feedback = Feedback(getattr(config, "feedback", "symmetric"), arch, generator, getattr(config, "feedback_decay", 0.0),
                                  self.feedback_scale)
         dtype = arch.W_out.dtype
         probe = arch.unit_locals(torch.zeros(1, 1, arch.n_inputs, dtype=dtype), arch.init_state(1))
         self.blocks = [dict(b.columns) for b in probe.blocks]
-        self.constant_own = not torch.is_tensor(probe.own)
-        self.leak = float(probe.own) if self.constant_own else None
+        own = self._filter_of(probe)
+        self.constant_own = not torch.is_tensor(own)
+        self.leak = float(own) if self.constant_own else None
         # Shown synapses: the strongest initial weight (of the first parameter of the first block: W_rec in the
         # rnn) of each of the SHOWN units with the strongest ones.
         first = next(iter(self.blocks[0]))
@@ -154,9 +158,14 @@ class EligibilityRule(CreditRule):
         for t0 in range(0, trial.steps, K):
             loc = arch.unit_locals(trial.inputs[t0:t0 + K], state)
             state = loc.state
-            own = loc.own if not torch.is_tensor(loc.own) else loc.own.transpose(0, 1)
+            own = self._filter_of(loc)
+            own = own if not torch.is_tensor(own) else own.transpose(0, 1)
             h = arch.activity(loc.states).transpose(0, 1)
             yield Chunk(t0, own, [batch_first(b) for b in loc.blocks], h, loc.states)
+
+    def _filter_of(self, loc: UnitLocals) -> torch.Tensor | float:
+        """The diagonal that filters Eq. (1): d_t (``trace_filter`` "own") or D_t ("diag")."""
+        return loc.own if self.trace_filter == "own" else loc.diag
 
     def _errors(self, task: Task, trial: Trial, chunk: Chunk) -> tuple[torch.Tensor, torch.Tensor]:
         """Outputs y and output errors ε = ∂L/∂y of a chunk, both [B, k, O]."""
