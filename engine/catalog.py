@@ -1,4 +1,6 @@
-"""The catalog: every task, architecture and rule with its settings, and which rules train which architecture.
+"""The catalog: every task, architecture and rule with its settings, and which rules train which architecture
+(derived: a rule's ``needs`` against an architecture's ``provides``, both listed, with ``capabilities`` saying what
+each name means).
 
 This one structure feeds ``creditlab catalog --json``, ``GET /api/catalog`` and the generated forms, so a new
 registry entry appears everywhere with no other edit.
@@ -11,7 +13,8 @@ from typing import Any
 from engine.archs import ARCHS
 from engine.config import settings_schema
 from engine.rules import RULES
-from engine.spec import OptimConfig, RunSpec
+from engine.archs.base import CAPABILITIES
+from engine.spec import OptimConfig, RunSpec, compatible
 from engine.tasks import TASKS
 
 
@@ -28,7 +31,8 @@ def catalog() -> dict[str, Any]:
     rules = []
     for name, cls in RULES:
         e = _entry(name, cls)
-        e.update(exact=cls.exact, online=cls.online, approximates=cls.approximates, supports=sorted(cls.supports))
+        e.update(exact=cls.exact, online=cls.online, approximates=cls.approximates,
+                 needs=sorted(cls.needs), supports=sorted(cls.supports))
         rules.append(e)
     tasks = []
     for name, cls in TASKS:
@@ -38,14 +42,19 @@ def catalog() -> dict[str, Any]:
                  # the task's own defaults for network settings (e.g. Add's α), so the page's forms show them
                  network=dict(getattr(cls, "network", {}) or {}))
         tasks.append(e)
-    archs = [_entry(name, cls) for name, cls in ARCHS]
-    compat = {a: [r for r, rc in RULES if a in rc.supports] for a, _ in ARCHS}
+    archs = []
+    for name, cls in ARCHS:
+        e = _entry(name, cls)
+        e.update(provides=sorted(cls.provides))
+        archs.append(e)
+    compat = {a: [r for r, rc in RULES if compatible(rc, a)] for a, _ in ARCHS}
     run_settings = [s for s in settings_schema(RunSpec) if s["name"] in ("batch", "seed", "steps", "alignment_every")]
     return {
         "tasks": tasks,
         "archs": archs,
         "rules": rules,
         "compatibility": compat,
+        "capabilities": dict(CAPABILITIES),
         "optim": settings_schema(OptimConfig),
         "run": run_settings,
     }

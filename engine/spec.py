@@ -4,7 +4,9 @@ A spec is plain data (it travels as JSON through the CLI, the API, the URL hash 
 :func:`resolve` checks it against the registries and returns the validated pieces, raising
 
 * :class:`~engine.registry.UnknownName` for an unknown task / architecture / rule (lists the valid names),
-* :class:`Incompatible` when the rule cannot train the architecture (says what the architecture supports),
+* :class:`Incompatible` when the rule cannot train the architecture: the rule ``needs`` a capability the architecture
+  does not ``provide`` (``engine.archs.base.CAPABILITIES``); the message names the missing capability, the
+  architectures that have everything the rule needs, and the rules the chosen architecture supports,
 * :class:`~engine.config.SettingError` for a setting that is unknown, out of bounds or of the wrong type.
 """
 
@@ -16,6 +18,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from engine.archs import ARCHS
+from engine.archs.base import CAPABILITIES
 from engine.config import ConfigModel, SettingError, build_config, describe_validation_error
 from engine.registry import UnknownName
 from engine.rules import RULES
@@ -24,6 +27,24 @@ from engine.tasks import TASKS
 
 class Incompatible(ValueError):
     """The chosen rule does not support the chosen architecture."""
+
+
+def compatible(rule_cls: type, arch_name: str) -> bool:
+    """Whether the rule can train the registered architecture: its ``needs`` ⊆ the architecture's ``provides``
+    (``CreditRule.supports`` is that set of names)."""
+    return arch_name in rule_cls.supports
+
+
+def incompatibility(rule_name: str, rule_cls: type, arch_name: str, arch_cls: type) -> str:
+    """Why ``rule_name`` cannot train ``arch_name``: what it needs that is missing, who has it, what would work."""
+    missing = sorted(set(rule_cls.needs) - set(arch_cls.provides))
+    have = sorted(rule_cls.supports)
+    ok = [name for name, r in RULES if compatible(r, arch_name)]
+    need = (f"it needs {', '.join(missing)} ({'; '.join(CAPABILITIES.get(m, m) for m in missing)}), which "
+            f"{arch_name!r} does not provide; architectures that have it: {', '.join(have) or 'none yet'}; "
+            if missing else "")
+    return (f"rule {rule_name!r} cannot train architecture {arch_name!r}; {need}"
+            f"{arch_name!r} supports: {', '.join(ok)}")
 
 
 class OptimConfig(ConfigModel):
@@ -104,12 +125,8 @@ def resolve(spec: RunSpec) -> Resolved:
     arch_cls = ARCHS.get(spec.arch)
     arch_data = {**network_defaults(task_cls, arch_cls), **spec.arch_config}
     rule_cls = RULES.get(spec.rule)
-    if spec.arch not in rule_cls.supports:
-        ok = [name for name, r in RULES if spec.arch in r.supports]
-        raise Incompatible(
-            f"rule {spec.rule!r} cannot train architecture {spec.arch!r}; "
-            f"{spec.arch!r} supports: {', '.join(ok)}"
-        )
+    if not compatible(rule_cls, spec.arch):
+        raise Incompatible(incompatibility(spec.rule, rule_cls, spec.arch, arch_cls))
     return Resolved(
         spec,
         task_cls, build_config(task_cls.Config, spec.task_config, "task_config"),
@@ -127,5 +144,5 @@ def full_config(r: Resolved) -> dict[str, Any]:
     }).model_dump()
 
 
-__all__ = ["Incompatible", "OptimConfig", "Resolved", "RunSpec", "SettingError", "UnknownName", "full_config",
+__all__ = ["Incompatible", "compatible", "incompatibility", "OptimConfig", "Resolved", "RunSpec", "SettingError", "UnknownName", "full_config",
            "network_defaults", "parse_spec", "resolve"]

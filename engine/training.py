@@ -201,6 +201,7 @@ class Trainer:
                 group["lr"] = self.lr_at(self.step_count)
             self.optimizer.step()
             self.rule.after_update()
+            self.arch.constrain()  # e.g. Dale's law's signs
             ms += (time.perf_counter() - start) * 1000
         record = StepRecord(self.step_count + 1, result.loss.item(),
                             self.task.accuracy(result.outputs, trial), ms, aligned)
@@ -243,11 +244,10 @@ class Trainer:
         activity, outputs = self.arch.run(ex.inputs)
         shown = torch.softmax(outputs, -1) if self.task.loss_kind == "xent" else outputs
         weights = {}
-        for name in ("W_rec", "W_in", "W_out"):
-            p = getattr(self.arch, name, None)
-            if p is not None:
-                weights[name] = _np(p)
-                weights[name + "_change"] = _np(p - self.initial[name])
+        for name in self.arch.weight_names():  # whatever matrices the network declares
+            p = getattr(self.arch, name)
+            weights[name] = _np(p)
+            weights[name + "_change"] = _np(p - self.initial[name])
         return {
             "step": self.step_count,
             "weights": weights,

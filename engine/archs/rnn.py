@@ -13,6 +13,16 @@ zero input the first steps have pre_t = 0 for W_rec, so an eligibility trace of 
 ``gain`` g, W_rec starts with entries of variance g²/(n·density), so its spectral radius is about g: a random fixed
 reservoir is one rule away (``readout``), and g > 1 gives chaotic spontaneous activity.
 
+Dale's law (``dale``): the first n_E = round(f·n) units are excitatory and the rest inhibitory (f = ``excitatory``,
+with at least one unit of each type); every outgoing recurrent weight of unit j has its sign σ_j (+1 for E, −1 for
+I). W_rec starts as |w_ij| σ_j with the inhibitory columns scaled by n_E/n_I, so each unit's expected recurrent input
+is balanced, and after every update the weights that crossed zero are set to zero (projection onto the allowed
+signs, Song, Yang & Wang 2016 use a rectified parametrisation instead):
+
+    W_rec,ij ← W_rec,ij · [σ_j W_rec,ij ≥ 0]                                                               (10)
+
+The credit rules see W_rec itself, so every gradient (and every oracle) is unchanged; only the update is projected.
+
 Local derivatives used by the online rules (δ is Kronecker's delta, pre_t = [h_{t−1}; x_t; 1]):
 
     J_t = ∂h_t/∂h_{t−1} = (1 − α) I + α diag(φ'(u_t)) W_rec                 (4)
@@ -37,11 +47,11 @@ from __future__ import annotations
 from typing import Literal, NamedTuple
 
 import torch
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from torch import nn
 
 from engine.archs import ARCHS
-from engine.archs.base import Architecture, Factors
+from engine.archs.base import Architecture, Block, Factors, UnitLocals
 from engine.config import ConfigModel
 
 
@@ -76,6 +86,21 @@ class RNNConfig(ConfigModel):
     """Scale of the initial input weights (entries of variance scale²/inputs)."""
     h0: float = Field(0.0, ge=-1.0, le=1.0)
     """Initial rate h_0 of every unit at the start of each trial (Eq. 0); Murray 2019 starts at 0.1."""
+    dale: bool = False
+    """Dale's law: each unit is excitatory or inhibitory, and all its outgoing recurrent weights keep its sign
+    (Eq. 10)."""
+    excitatory: float = Field(0.8, gt=0.0, lt=1.0)
+    """Dale's law only: fraction of units that are excitatory (cortex: about 0.8); at least one unit of each type."""
+
+    @field_validator("excitatory")
+    @classmethod
+    def _one_of_each(cls, f: float, info: ValidationInfo) -> float:
+        n = info.data.get("hidden")
+        if info.data.get("dale") and n is not None and not 1 <= round(f * n) <= n - 1:
+            raise ValueError(f"with Dale's law and hidden = {n}, the excitatory fraction {f:g} gives "
+                             f"{round(f * n)} excitatory units of {n}; it must give at least one excitatory and one "
+                             f"inhibitory unit: between {0.5 / n:.3g} and {1 - 0.5 / n:.3g}")
+        return f
 
 
 @ARCHS.register("rnn")
@@ -83,6 +108,8 @@ class RNN(Architecture):
     Config = RNNConfig
     description = "Leaky rate network: h ← (1−α)h + α·φ(W_rec h + W_in x + b), linear readout."
     reference = "Song, Yang & Wang 2016, PLoS Comput Biol; Murray 2019, eLife"
+    provides = frozenset({"differentiable_step", "unit_locals"})
+    shown_weights = ("W_rec", "W_in", "W_out")
     config: RNNConfig
 
     def __init__(self, config: RNNConfig, n_inputs: int, n_outputs: int, generator: torch.Generator,
@@ -97,6 +124,11 @@ class RNN(Architecture):
         else:
             w = torch.randn(n, n, generator=g, dtype=dtype) * c.gain / (n * c.density) ** 0.5
         self.register_buffer("rec_mask", mask)
+        if c.dale:  # Eq. (10): column signs, inhibitory columns scaled to balance the excitatory ones
+            n_e = round(c.excitatory * n)
+            sign = torch.cat([torch.ones(n_e, dtype=dtype), -torch.ones(n - n_e, dtype=dtype) * n_e / (n - n_e)])
+            w = w.abs() * sign
+            self.register_buffer("sign", torch.sign(sign))
         self.W_rec = nn.Parameter(w * mask)
         self.W_in = nn.Parameter(torch.randn(n, n_inputs, generator=g, dtype=dtype) * c.input_scale / n_inputs ** 0.5)
         self.b = nn.Parameter(torch.zeros(n, dtype=dtype))
@@ -123,8 +155,9 @@ class RNN(Architecture):
     def preactivation(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:  # Eq. (1)
         return h_prev @ self.recurrent_weights().T + x_t @ self.W_in.T + self.b
 
-    def forward(self, x_t: torch.Tensor, state: RNNState) -> RNNState:  # Eq. (2)
-        u = self.preactivation(x_t, state.h)
+    def forward(self, x_t: torch.Tensor, state: RNNState, presyn: torch.Tensor | None = None) -> RNNState:  # Eq. (2)
+        """One step; ``presyn`` replaces h_{t−1} in the recurrent input W_rec h_{t−1} (archs.base Eq. 4)."""
+        u = self.preactivation(x_t, state.h if presyn is None else presyn)
         return RNNState((1 - self.alpha) * state.h + self.alpha * self.phi(u))
 
     def activity(self, state: RNNState) -> torch.Tensor:
@@ -144,6 +177,12 @@ class RNN(Architecture):
     def grad_masks(self) -> dict[str, torch.Tensor]:
         return {"W_rec": self.rec_mask} if self.config.density < 1 else {}
 
+    @torch.no_grad()
+    def constrain(self) -> None:
+        """Eq. (10) under Dale's law: weights whose sign crossed zero become zero."""
+        if self.config.dale:
+            self.W_rec.mul_((self.W_rec * self.sign >= 0).to(self.W_rec.dtype))
+
     def presynaptic(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> dict[str, torch.Tensor]:
         """The presynaptic factor of each recurrent parameter group in Eq. (5): h_{t−1}, x_t and 1."""
         return {"W_rec": h_prev, "W_in": x_t, "b": torch.ones_like(h_prev[:, :1])}
@@ -152,26 +191,42 @@ class RNN(Architecture):
         """c = ε ∂y/∂h = ε W_out (Eq. 3): the closed form of the base's vector-Jacobian product (tested)."""
         return errors @ self.W_out.detach()
 
+    def _sweep(self, inputs: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """K steps of Eqs. (6)–(7) from rates h without a graph, each pre-activation computed once: the rates
+        h_0 … h_K [K + 1, B, n] and c_t = α φ'(u_t) [K, B, n] with φ' taken from φ(u) (Eq. 9)."""
+        W_T, phi, alpha, h = self.recurrent_weights().detach().T, self.phi, self.alpha, h.detach()
+        hs, fs = [h], []
+        for d in inputs @ self.W_in.detach().T + self.b.detach():  # Eq. (6)
+            f = phi(torch.addmm(d, h, W_T))
+            h = torch.lerp(h, f, alpha)  # Eq. (7)
+            hs.append(h)
+            fs.append(f)
+        return torch.stack(hs), self.slope(torch.stack(fs)).mul_(alpha)
+
     def influence_factors(self, inputs: torch.Tensor, state: RNNState) -> Factors:
         """K steps of Eqs. (6)–(7) without a graph, each pre-activation computed once and φ' taken from φ(u) (Eq. 9),
         with J_t of Eq. (4) for all K steps in one product and the factors of Eq. (5): c_t = α φ'(u_t) and
         pre_t = [h_{t−1}; x_t; 1]."""
         with torch.no_grad():
-            W, h = self.recurrent_weights().detach(), state.h.detach()
-            W_T, phi, alpha = W.T, self.phi, self.alpha
-            hs, fs = [h], []
-            for d in inputs @ self.W_in.detach().T + self.b.detach():  # Eq. (6)
-                f = phi(torch.addmm(d, h, W_T))
-                h = torch.lerp(h, f, alpha)  # Eq. (7)
-                hs.append(h)
-                fs.append(f)
-            H = torch.stack(hs)  # h_0 … h_K
-            post = self.slope(torch.stack(fs)).mul_(alpha)
+            W, alpha = self.recurrent_weights().detach(), self.alpha
+            H, post = self._sweep(inputs, state.h)
             J = post.unsqueeze(-1) * W  # Eq. (4)
             J.diagonal(dim1=-2, dim2=-1).add_(1 - alpha)
             pre = torch.cat([H[:-1], inputs, torch.ones_like(H[1:, :, :1])], -1)
             columns = {"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}
-            return Factors(RNNState(h), RNNState(H[1:]), J, post, pre, columns)
+            return Factors(RNNState(H[-1]), RNNState(H[1:]), J, post, pre, columns)
+
+    def unit_locals(self, inputs: torch.Tensor, state: RNNState) -> UnitLocals:
+        """archs.base Eqs. (4)–(6) in closed form: d = 1 − α (the leak: W_rec h_{t−1} is the recurrent input),
+        D_t = 1 − α + c_t ⊙ diag(W) (Eq. 4's diagonal), and one factored block for W_rec, W_in and b, with c_t and
+        pre_t of Eq. (5). Fixed masks are not applied (the rule masks the gradient)."""
+        with torch.no_grad():
+            W, alpha = self.recurrent_weights().detach(), self.alpha
+            H, post = self._sweep(inputs, state.h)
+            pre = torch.cat([H[:-1], inputs, torch.ones_like(H[1:, :, :1])], -1)
+            diag = post * torch.diagonal(W) + (1 - alpha)
+            block = Block({"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}, post, pre)
+            return UnitLocals(RNNState(H[-1]), RNNState(H[1:]), 1.0 - alpha, diag, [block])
 
     def jacobians(self, x_t: torch.Tensor, prev: RNNState) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Closed forms of Eqs. (4) and (5); equal to the ``torch.func`` default (tested)."""

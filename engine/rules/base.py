@@ -71,6 +71,16 @@ class Work(NamedTuple):
     operations each way, ``engine.estimate``)."""
 
 
+class SupportedArchitectures:
+    """``CreditRule.supports``: the registered architectures whose ``provides`` covers the rule's ``needs``, computed
+    when read, so an architecture registered later is picked up."""
+
+    def __get__(self, obj: object, owner: type[CreditRule]) -> frozenset[str]:
+        from engine.archs import ARCHS
+
+        return frozenset(name for name, arch in ARCHS if owner.needs <= arch.provides)
+
+
 class CreditRule:
     """Base class. Subclasses set the class attributes and write :meth:`gradients`."""
 
@@ -78,8 +88,11 @@ class CreditRule:
     Config: ClassVar[type[ConfigModel]] = ConfigModel
     description: ClassVar[str] = ""
     reference: ClassVar[str] = ""
-    supports: ClassVar[frozenset[str]] = frozenset({"rnn"})
-    """Names of the architectures this rule can train."""
+    needs: ClassVar[frozenset[str]] = frozenset()
+    """Capabilities (``engine.archs.base.CAPABILITIES``) the rule needs from a network."""
+    supports: ClassVar[frozenset[str]] = SupportedArchitectures()  # type: ignore[assignment]
+    """Names of the registered architectures that provide every capability in ``needs`` (derived, read-only in
+    spirit: set ``needs``, not this)."""
     exact: ClassVar[bool] = False
     approximates: ClassVar[str] = ""
     """For an approximation: the exact computation it equals, proven in a test."""

@@ -28,6 +28,7 @@ from engine.trial import Trial
 class BPTT(CreditRule):
     description = "Backpropagation through time: exact, but stores the whole trial and runs backwards."
     reference = "Werbos 1990, Proc. IEEE 78:1550"
+    needs = frozenset({"differentiable_step"})
     exact = True
     online = False
 

@@ -1,4 +1,5 @@
-"""e-prop for the leaky rate RNN (Bellec et al. 2020, Nat Commun 11:3625).
+"""e-prop (Bellec et al. 2020, Nat Commun 11:3625), for any network with unit locals (``engine.archs.base``
+Eqs. 4–6): the rnn below, a GRU (trace filtered by the update gate, one trace per gate block), any new one.
 
 e-prop factorises the gradient of a recurrent network into a part that can be computed forward in time at each
 synapse — the eligibility trace — and a learning signal broadcast from the output:
@@ -7,7 +8,8 @@ synapse — the eligibility trace — and a learning signal broadcast from the o
     L_t = B ε_t,        ε_t = ∂L/∂y_t                                                                    (2)
     ĝ = Σ_b Σ_t L_t ⊙ e_t   (row i of the trace scaled by L_{t,i})                                        (3)
 
-Eq. (1) is ``engine.rules.traces`` Eq. (1) — the rnn's immediate influence (rnn Eq. 5) filtered by the unit's own
+Eqs. (1)–(3) are written for the rnn; in general Eq. (1) is e_t = d_t ⊙ e_{t−1} + ē_t with the network's own-state
+Jacobian d_t and immediate derivative ē_t. Eq. (1) is ``engine.rules.traces`` Eq. (1) — the rnn's immediate influence (rnn Eq. 5) filtered by the unit's own
 leak — Eq. (2) is ``engine.rules.feedback`` Eq. (1), and Eq. (3) is traces Eq. (2), computed in chunks (traces
 Eqs. 3–4). For spiking networks the paper's trace uses the membrane leak and a pseudo-derivative; for rate units the
 leak is 1 − α and the pseudo-derivative is φ'. The learning signal here is the instantaneous one (the paper's

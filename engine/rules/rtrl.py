@@ -84,9 +84,7 @@ class RTRL(CreditRule):
     Config = RTRLConfig
     description = "Real-time recurrent learning: exact and online, but tracks how every unit depends on every weight."
     reference = "Williams & Zipser 1989, Neural Comput 1:270"
-    # Eqs. (1)-(3) only use ``arch.jacobians``, which every architecture has; widen this set as each new
-    # architecture is proven against BPTT in the tests.
-    supports = frozenset({"rnn"})
+    needs = frozenset({"differentiable_step"})  # Eqs. (1)-(3) use ``arch.jacobians`` (torch.func by default)
     exact = True
     online = True
     config: RTRLConfig
@@ -122,14 +120,16 @@ class RTRL(CreditRule):
         )
 
     def largest_hidden(self, batch: int, budget: float) -> int:
-        """The largest n whose influence matrix (B·n·P(n), P(n) = n·(n + inputs + 1) for the rnn) fits in ``budget``
-        bytes, scaling P as the current network's P does (P ∝ n·m)."""
+        """The largest n whose influence matrix B·S(n)·P(n) fits in ``budget`` bytes, with S ∝ n and P(n) = a·n² + b·n:
+        a = the number of [n, n] recurrent matrices (1 for the rnn, 3 for a GRU), b·n the rest (input weights and
+        biases), both read off the current network."""
         n, P, S = self.arch.n_units, self.n_parameters(), state_size(self.arch)
-        per_unit_cols = P / n - n  # inputs + 1 for the rnn: the columns of a row that do not scale with n
+        a = sum(1 for p in self.arch.recurrent_parameters().values() if p.shape == (n, n))
+        b = (P - a * n * n) / n
         best = 1
         while True:
             k = best + 1
-            size = batch * (S / n * k) * (k * (k + per_unit_cols)) * self.itemsize()
+            size = batch * (S / n * k) * (a * k * k + b * k) * self.itemsize()
             if size > budget:
                 return best
             best = k

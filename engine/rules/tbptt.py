@@ -52,6 +52,7 @@ class TBPTT(CreditRule):
     Config = TBPTTConfig
     description = "Truncated BPTT: backpropagates through windows of k steps only, forgetting credit beyond them."
     reference = "Williams & Peng 1990, Neural Comput 2:490"
+    needs = frozenset({"differentiable_step"})
     exact = False
     approximates = ("autograd of the task loss with the network state detached every `window` steps "
                     "(non-overlapping windows, E-BPTT); equals BPTT when window ≥ trial length")

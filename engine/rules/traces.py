@@ -1,20 +1,27 @@
-"""Eligibility traces × learning signals: the shared machinery of e-prop and RFLO for the leaky rate RNN.
+"""Eligibility traces × learning signals: the shared machinery of e-prop and RFLO, for any architecture that
+provides unit locals (``engine.archs.base`` Eqs. 4–6, capability "unit_locals").
 
-For the rnn (``engine.archs.rnn``), write pre_t = [h_{t−1}; x_t; 1] (``arch.presynaptic``: the factor of W_rec, W_in
-and b), a = 1 − α and c_t = α φ'(u_t). Every recurrent weight W_ij (one row i per unit, one column j per presynaptic
-entry) keeps an *eligibility trace*, a low-pass copy of the immediate influence of rnn Eq. (5):
+Every recurrent weight W_ji (row j: the postsynaptic unit; column i: a presynaptic entry) keeps an *eligibility
+trace*, its immediate derivative ē_t (archs.base Eq. 6) low-pass filtered by the unit's own-state Jacobian d_t
+(archs.base Eq. 4):
 
-    e_t = a e_{t−1} + c_t ⊗ pre_t,       e_0 = 0          ([B, n, m] per trial, m = n + inputs + 1)       (1)
+    e_t = d_t ⊙ e_{t−1} + ē_t,       e_0 = 0          ([B, n, m] per trial and parameter block)             (1)
 
 and the rule's gradient is the learning signal (``engine.rules.feedback`` Eq. 1) times the trace, summed over
 the trial and the batch:
 
-    ĝ_ij = Σ_b Σ_t L_{t,i} e_{t,ij}                                                                      (2)
+    ĝ_ji = Σ_b Σ_t L_{t,j} e_{t,ji}                                                                      (2)
 
-*What (2) is exactly.* In the graph of rnn Eqs. (1)–(2) in which the recurrent input W_rec h_{t−1} is detached
-(the leak term a·h_{t−1} keeps its gradient), h_t depends on W_ij only through unit i, and ∂h_{t,i}/∂W_ij obeys
-Eq. (1). With B = W_outᵀ, L_t is then the error of h_t through its own readout, so (2) equals autograd through that
-graph. Dropped: every path by which a weight affects *other* units through W_rec — the non-local term of RTRL.
+This is the general e-prop recipe (Bellec et al. 2020, Eqs. for eligibility vectors with one state variable per
+unit). For the rnn (``engine.archs.rnn``) d_t = a = 1 − α for every unit and step and ē_t = c_t ⊗ pre_t with
+c_t = α φ'(u_t) and pre_t = [h_{t−1}; x_t; 1] (rnn Eq. 5); for a GRU d_t is the update gate z_t and the blocks are
+the gates' parameters. Eqs. (3)–(4) below are written for one leak a; a tensor d_t runs Eqs. (1)–(2) as written.
+
+*What (2) is exactly.* In the graph in which the recurrent input z_{t−1} (what the recurrent weights multiply:
+W_rec h_{t−1} in the rnn) is detached while the own-state path keeps its gradient (the rnn's leak a·h_{t−1}), s_t
+depends on W_ji only through unit j, and ∂s_{t,j}/∂W_ji obeys Eq. (1). With B = W_outᵀ, L_t is then the error of s_t
+through its own readout, so (2) equals autograd through that graph. Dropped: every path by which a weight affects
+*other* units through the recurrent weights — the non-local term of RTRL.
 
 *Computing (2) cheaply (``impl="chunked"``).* Updating a [B, n, m] tensor at every step costs several passes over
 it per step. Take the steps of a chunk t₀ < t ≤ t₁ = t₀ + K. Unrolling (1) inside the chunk,
@@ -52,12 +59,12 @@ F = 2·T·B·n·(m + O) the forward pass:
 
 from __future__ import annotations
 
-from typing import ClassVar, Iterator, Literal, NamedTuple
+from typing import Any, ClassVar, Iterator, Literal, NamedTuple
 
 import torch
 from pydantic import Field
 
-from engine.archs.rnn import RNN
+from engine.archs.base import Architecture, Block, UnitLocals
 from engine.config import ConfigModel
 from engine.rules.base import CreditRule, Pass, Work
 from engine.rules.feedback import Feedback, FeedbackScale
@@ -81,44 +88,63 @@ class TraceConfig(ConfigModel):
 
 
 class Chunk(NamedTuple):
-    """Steps [start, start + k) of a batch, as the forward sweep saw them (no graph). Batch first, so that the
-    per-trial matrix products of Eq. (4) read them in place."""
+    """Steps [start, start + k) of a batch, as the forward sweep saw them (no graph): the architecture's
+    :class:`~engine.archs.base.UnitLocals`, batch first so that the per-trial matrix products of Eq. (4) read them in
+    place."""
 
     start: int
-    pre: torch.Tensor
-    """pre_s = [h_{s−1}; x_s; 1] [B, k, m]."""
-    post: torch.Tensor
-    """c_s = α φ'(u_s) [B, k, n]."""
+    own: torch.Tensor | float
+    """d_s of Eq. (1) [B, k, n], or the one number a of every unit and step."""
+    blocks: list[Block]
+    """Eq. (1)'s ē_s by parameter block, batch first: post [B, k, n] and pre [B, k, m], or dense [B, k, n, m]."""
     h: torch.Tensor
-    """Rates h_s [B, k, n]."""
+    """Activity a(s_s) [B, k, n] (what the readout sees)."""
+    states: Any
+    """The steps' states, time first (for the readout)."""
+
+
+def batch_first(block: Block) -> Block:
+    """The block's tensors with batch before time (contiguous)."""
+    return Block(block.columns, *(None if t is None else t.transpose(0, 1).contiguous()
+                                  for t in (block.post, block.pre, block.dense)))
 
 
 class EligibilityRule(CreditRule):
     """Eqs. (1)–(4) with the learning signal of ``engine.rules.feedback``. Subclasses set metadata and ``Config``."""
 
     Config = TraceConfig
-    supports = frozenset({"rnn"})
+    needs = frozenset({"unit_locals"})
     exact = False
     approximates = (
-        "With symmetric feedback: autograd through the trial in which the recurrent input W_rec·h_{t−1} of the "
-        "pre-activation is detached (the leak term (1−α)·h_{t−1} keeps its gradient). With random or adaptive "
-        "feedback: the same graph with the hidden units' output error sent back through the rule's feedback matrix B "
-        "instead of W_outᵀ."
+        "With symmetric feedback: autograd through the trial in which the recurrent input (what the recurrent "
+        "weights multiply, W_rec·h_{t−1} in the rnn) is detached while the unit's own-state path (the rnn's leak "
+        "(1−α)·h_{t−1}, a GRU's gate z·h_{t−1}) keeps its gradient. With random or adaptive feedback: the same graph "
+        "with the hidden units' output error sent back through the rule's feedback matrix B instead of W_outᵀ."
     )
     online = True
     #: Variance of a random feedback matrix: 1/n ("hidden") or 1/n_out ("outputs"), feedback Eq. (3).
     feedback_scale: ClassVar[FeedbackScale] = "hidden"
+    #: Which diagonal filters the traces in Eq. (1): "own", d_t of archs.base Eq. (4) (e-prop, RFLO), or "diag",
+    #: D_t of archs.base Eq. (5) (SnAp-1).
+    trace_filter: ClassVar[Literal["own", "diag"]] = "own"
     config: TraceConfig
-    arch: RNN
 
-    def __init__(self, config: TraceConfig, arch: RNN, generator: torch.Generator):
+    def __init__(self, config: TraceConfig, arch: Architecture, generator: torch.Generator):
         super().__init__(config, arch, generator)
-        self.feedback = Feedback(config.feedback, arch, generator, getattr(config, "feedback_decay", 0.0),
+        self.feedback = Feedback(getattr(config, "feedback", "symmetric"), arch, generator, getattr(config, "feedback_decay", 0.0),
                                  self.feedback_scale)
-        groups = arch.presynaptic(torch.zeros(1, arch.n_inputs), torch.zeros(1, arch.n_units))
-        self.groups = {name: pre.shape[-1] for name, pre in groups.items()}
-        # Shown synapses: the strongest initial recurrent weight of each of the SHOWN units with the strongest ones.
-        w = (arch.W_rec * arch.rec_mask).detach().abs()
+        dtype = arch.W_out.dtype
+        probe = arch.unit_locals(torch.zeros(1, 1, arch.n_inputs, dtype=dtype), arch.init_state(1))
+        self.blocks = [dict(b.columns) for b in probe.blocks]
+        own = self._filter_of(probe)
+        self.constant_own = not torch.is_tensor(own)
+        self.leak = float(own) if self.constant_own else None
+        # Shown synapses: the strongest initial weight (of the first parameter of the first block: W_rec in the
+        # rnn) of each of the SHOWN units with the strongest ones.
+        first = next(iter(self.blocks[0]))
+        w = arch.recurrent_parameters()[first].detach().abs().reshape(arch.n_units, -1)
+        if first in arch.grad_masks():
+            w = w * arch.grad_masks()[first].reshape(w.shape)
         best, cols = w.max(1)
         rows = best.argsort(descending=True)[: min(SHOWN, arch.n_units)]
         self.shown = (rows, cols[rows])
@@ -126,25 +152,20 @@ class EligibilityRule(CreditRule):
 
     # -- the forward sweep -------------------------------------------------------------------------------------
     def _sweep(self, trial: Trial, K: int) -> Iterator[Chunk]:
-        """Run rnn Eqs. (1)–(2) without a graph, K steps at a time, keeping only what Eqs. (1)–(4) need."""
-        arch, alpha = self.arch, self.arch.alpha
-        W_recT, phi = arch.recurrent_weights().detach().T, arch.phi
-        h = arch.init_state(trial.batch).h
+        """Run the network without a graph, K steps at a time, keeping only the unit locals Eqs. (1)–(4) need."""
+        arch = self.arch
+        state = arch.init_state(trial.batch)
         for t0 in range(0, trial.steps, K):
-            x = trial.inputs[t0:t0 + K]
-            drive = x @ arch.W_in.detach().T + arch.b.detach()  # input part of rnn Eq. (1), all steps at once
-            first, fs, hs = h, [], []
-            for d in drive:
-                f = phi(torch.addmm(d, h, W_recT))  # rnn Eq. (1) and f = φ(u)
-                h = torch.lerp(h, f, alpha)  # rnn Eq. (2): (1 − α) h + α φ(u)
-                fs.append(f)
-                hs.append(h)
-            k, B = x.shape[:2]
-            H = torch.stack(hs, 1)
-            prev = torch.cat([first.unsqueeze(1), H[:, :-1]], 1)
-            pre = arch.presynaptic(x.transpose(0, 1).reshape(B * k, -1), prev.reshape(B * k, -1))
-            post = arch.slope(torch.stack(fs, 1)).mul_(alpha)  # c = α φ'(u) from f (rnn Eq. 9)
-            yield Chunk(t0, torch.cat(list(pre.values()), -1).reshape(B, k, -1), post, H)
+            loc = arch.unit_locals(trial.inputs[t0:t0 + K], state)
+            state = loc.state
+            own = self._filter_of(loc)
+            own = own if not torch.is_tensor(own) else own.transpose(0, 1)
+            h = arch.activity(loc.states).transpose(0, 1)
+            yield Chunk(t0, own, [batch_first(b) for b in loc.blocks], h, loc.states)
+
+    def _filter_of(self, loc: UnitLocals) -> torch.Tensor | float:
+        """The diagonal that filters Eq. (1): d_t (``trace_filter`` "own") or D_t ("diag")."""
+        return loc.own if self.trace_filter == "own" else loc.diag
 
     def _errors(self, task: Task, trial: Trial, chunk: Chunk) -> tuple[torch.Tensor, torch.Tensor]:
         """Outputs y and output errors ε = ∂L/∂y of a chunk, both [B, k, O]."""
@@ -154,14 +175,15 @@ class EligibilityRule(CreditRule):
 
     # -- the gradient --------------------------------------------------------------------------------------------
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
+        # The chunked form (Eqs. 3-4) needs one leak for every unit and step and factored blocks; otherwise the
+        # traces run step by step (Eqs. 1-2 as written), in chunks of steps for the sweep.
         stepwise = self.config.impl == "stepwise"
         K = 1 if stepwise else self.config.chunk
-        a = 1.0 - self.arch.alpha
-        n, m = self.arch.n_units, sum(self.groups.values())
-        G = torch.zeros(n, m, dtype=self.arch.W_rec.dtype)
+        n, dtype = self.arch.n_units, self.arch.W_out.dtype
+        Gs = [torch.zeros(n, sum(cols.values()), dtype=dtype) for cols in self.blocks]
         W_out_grad = torch.zeros_like(self.arch.W_out)
         b_out_grad = torch.zeros_like(self.arch.b_out)
-        trace: torch.Tensor | None = None
+        traces: list[torch.Tensor | None] = [None] * len(self.blocks)
         outs, acts = [], []
         with torch.no_grad():
             for chunk in self._sweep(trial, K):
@@ -170,27 +192,34 @@ class EligibilityRule(CreditRule):
                 W_out_grad += eps.flatten(0, 1).T @ chunk.h.flatten(0, 1)  # base Eq. (2)
                 b_out_grad += eps.sum((0, 1))
                 last = chunk.start + y.shape[1] >= trial.steps
-                if stepwise:
-                    trace = self._step(trace, chunk, L, G, a)
-                else:
-                    trace = self._chunk(trace, chunk, L, G, a, last)
+                for i, (block, G) in enumerate(zip(chunk.blocks, Gs)):
+                    if stepwise or not self.constant_own or block.dense is not None:
+                        traces[i] = self._steps(traces[i], chunk.own, block, L, G)
+                    else:
+                        traces[i] = self._chunk(traces[i], block.post, block.pre, L, G, chunk.own, last)
                 outs.append(y)
                 acts.append(chunk.h)
-        grads = self._split(G)
+        grads = self._split(Gs)
         grads["W_out"], grads["b_out"] = W_out_grad, b_out_grad
         outputs = torch.cat(outs, 1).transpose(0, 1)
         return grads, Pass(task.loss(outputs, trial), outputs, torch.cat(acts, 1).transpose(0, 1))
 
-    def _step(self, trace: torch.Tensor | None, c: Chunk, L: torch.Tensor, G: torch.Tensor, a: float) -> torch.Tensor:
-        """Eqs. (1)–(2) for one step, as written: the reference for Eqs. (3)–(4)."""
-        fresh = c.post[:, 0].unsqueeze(-1) * c.pre[:, 0].unsqueeze(-2)  # [B, n, m]
-        trace = fresh if trace is None else a * trace + fresh  # Eq. (1)
-        G += torch.einsum("bn,bnm->nm", L[:, 0], trace)  # Eq. (2)
+    def _steps(self, trace: torch.Tensor | None, own: torch.Tensor | float, block: Block, L: torch.Tensor,
+               G: torch.Tensor) -> torch.Tensor:
+        """Eqs. (1)–(2) step by step, as written: the reference for Eqs. (3)–(4), and the form for a leak that
+        differs between units or steps (d_s a tensor)."""
+        for k in range(L.shape[1]):
+            fresh = (block.dense[:, k] if block.dense is not None
+                     else block.post[:, k].unsqueeze(-1) * block.pre[:, k].unsqueeze(-2))  # [B, n, m]
+            d = own if not torch.is_tensor(own) else own[:, k].unsqueeze(-1)
+            trace = fresh if trace is None else d * trace + fresh  # Eq. (1)
+            G += torch.einsum("bn,bnm->nm", L[:, k], trace)  # Eq. (2)
         return trace
 
-    def _chunk(self, trace: torch.Tensor | None, c: Chunk, L: torch.Tensor, G: torch.Tensor, a: float,
-               last: bool) -> torch.Tensor | None:
-        """Eqs. (3)–(4) for one chunk; returns the trace at its end (None while it is zero or not needed)."""
+    def _chunk(self, trace: torch.Tensor | None, post: torch.Tensor, pre: torch.Tensor, L: torch.Tensor,
+               G: torch.Tensor, a: float, last: bool) -> torch.Tensor | None:
+        """Eqs. (3)–(4) for one chunk and one factored block (post [B, k, n], pre [B, k, m]) with one leak a;
+        returns the trace at its end (None while it is zero or not needed)."""
         B, k, n = L.shape
         powers = self._filters(k, a, G.dtype)[0]
         # Batched matrix products (bmm) run a parallel region per call even for small matrices, which stalls when
@@ -199,13 +228,13 @@ class EligibilityRule(CreditRule):
             Lam = (L * powers[1:, None]).sum(1)
             G += (trace * Lam.unsqueeze(-1)).sum(0)
         L_tilde = self._filter(L.transpose(0, 1).reshape(k, B * n), a).view(k, B, n).transpose(0, 1)  # L̃ of Eq. (3)
-        G += (c.post * L_tilde).reshape(B * k, n).T @ c.pre.reshape(B * k, -1)  # second term of Eq. (3)
+        G += (post * L_tilde).reshape(B * k, n).T @ pre.reshape(B * k, -1)  # second term of Eq. (3)
         if last or a == 0.0:
             return None  # nothing follows, or the trace forgets everything: no need to carry it
-        weighted = (c.post * powers[:k].flip(0)[:, None]).transpose(1, 2)  # a^{t₁−s} c_s as [B, n, k]
+        weighted = (post * powers[:k].flip(0)[:, None]).transpose(1, 2)  # a^{t₁−s} c_s as [B, n, k]
         if trace is None:
-            return torch.bmm(weighted, c.pre)  # Eq. (4) from e_{t₀} = 0
-        return trace.baddbmm_(weighted, c.pre, beta=a ** k)  # Eq. (4), in place
+            return torch.bmm(weighted, pre)  # Eq. (4) from e_{t₀} = 0
+        return trace.baddbmm_(weighted, pre, beta=a ** k)  # Eq. (4), in place
 
     def _filter(self, L: torch.Tensor, a: float) -> torch.Tensor:
         """L̃_s = Σ_{s≤t<k} a^{t−s} L_t for L [k, ·] (Eq. 3), in sub-blocks s₀ ≤ s < s₁ of at most ``SUB`` steps from
@@ -237,15 +266,17 @@ class EligibilityRule(CreditRule):
             self._cache[key] = powers, filt
         return self._cache[key]
 
-    def _split(self, G: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Cut the [n, m] gradient of Eq. (2) into the parameter groups, masking absent synapses."""
-        out, start = {}, 0
+    def _split(self, Gs: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Cut each block's [n, m] gradient of Eq. (2) into its parameters, masking absent synapses."""
+        out = {}
         params = self.arch.recurrent_parameters()
         masks = self.arch.grad_masks()
-        for name, size in self.groups.items():
-            g = G[:, start:start + size].reshape(params[name].shape).clone()
-            out[name] = g * masks[name] if name in masks else g
-            start += size
+        for cols, G in zip(self.blocks, Gs):
+            start = 0
+            for name, size in cols.items():
+                g = G[:, start:start + size].reshape(params[name].shape).clone()
+                out[name] = g * masks[name] if name in masks else g
+                start += size
         return out
 
     # -- lifecycle, display, cost --------------------------------------------------------------------------------
@@ -269,10 +300,15 @@ class EligibilityRule(CreditRule):
             (chunk,) = self._sweep(trial, trial.steps)
             _, eps = self._errors(task, trial, chunk)
             L = self.feedback.signal(eps)[0, :, rows]
-            drive = chunk.post[0, :, rows] * chunk.pre[0, :, cols]  # c_t ⊗ pre_t at the shown synapses
-            a, e, trace = 1.0 - self.arch.alpha, torch.zeros_like(drive[0]), []
-            for d in drive:
-                e = a * e + d  # Eq. (1)
+            block = chunk.blocks[0]
+            if block.dense is not None:
+                drive = block.dense[0][:, rows, cols]
+            else:
+                drive = block.post[0, :, rows] * block.pre[0, :, cols]  # ē_t at the shown synapses
+            own = chunk.own if not torch.is_tensor(chunk.own) else chunk.own[0, :, rows]
+            e, trace = torch.zeros_like(drive[0]), []
+            for t, d in enumerate(drive):
+                e = (own if not torch.is_tensor(own) else own[t]) * e + d  # Eq. (1)
                 trace.append(e)
         out = {"learning_signal": L, "eligibility_trace": torch.stack(trace)}
         if self.feedback.B is not None:
@@ -280,15 +316,19 @@ class EligibilityRule(CreditRule):
             out["feedback_alignment"] = torch.tensor([float("nan") if fa is None else fa])
         return out
 
+    def _width(self) -> int:
+        """m: presynaptic entries per unit, over all blocks."""
+        return sum(sum(cols.values()) for cols in self.blocks)
+
     def _step_numbers(self, batch: int) -> int:
         """One step's pre, c, h, L and ε for ``batch`` trials: B·(m + 3n + O) numbers."""
-        n, m, O = self.arch.n_units, sum(self.groups.values()), self.arch.n_outputs
+        n, m, O = self.arch.n_units, self._width(), self.arch.n_outputs
         return batch * (m + 3 * n + O)
 
     def memory(self, batch: int) -> tuple[int, int]:
         """Eq. (5)."""
-        n, m = self.arch.n_units, sum(self.groups.values())
-        trace = batch * n * m if self.arch.alpha < 1 else 0
+        n, m = self.arch.n_units, self._width()
+        trace = batch * n * m if self.leak != 0.0 else 0
         return (trace + self._step_numbers(batch)) * self.itemsize() + self.feedback.state_bytes(), 0
 
     def buffer_bytes(self, batch: int, steps: int) -> int:
@@ -299,7 +339,7 @@ class EligibilityRule(CreditRule):
 
     def work(self, batch: int, steps: int) -> Work:
         """Eq. (6)."""
-        n, m, O = self.arch.n_units, sum(self.groups.values()), self.arch.n_outputs
+        n, m, O = self.arch.n_units, self._width(), self.arch.n_outputs
         forward = 2.0 * steps * batch * n * (m + O)
         if self.config.impl == "stepwise":
             return Work(forward, 4.0 * steps * batch * n * m, 7.0 * steps)

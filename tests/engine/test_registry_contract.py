@@ -66,8 +66,8 @@ def assert_equals_bptt(rule_cls, arch_name: str, tol: float = 1e-8) -> None:
         task_cls = TASKS.get(task_name)
         task = task_cls(task_cls.Config(**({"steps": 12, "t1": 2, "t2": 5} if task_name == "add" else {})))
         arch_cls = ARCHS.get(arch_name)
-        arch = arch_cls(arch_cls.Config(**({"hidden": 6, "alpha": 0.3 + 0.3 * seed} if arch_name == "rnn" else {})),
-                        task.n_inputs, task.n_outputs, gen, torch.float64)
+        sizes = {k: v for k, v in {"hidden": 6, "alpha": 0.3 + 0.3 * seed}.items() if k in arch_cls.Config.model_fields}
+        arch = arch_cls(arch_cls.Config(**sizes), task.n_inputs, task.n_outputs, gen, torch.float64)
         with torch.no_grad():  # generic parameters: no zero biases hiding a path
             for p in arch.parameters():
                 p.add_(0.1 * torch.randn(p.shape, generator=gen, dtype=p.dtype))

@@ -1,0 +1,41 @@
+"""Rules declare what they need, architectures what they provide; compatibility is derived, shown and explained."""
+
+import pytest
+from torch import nn
+
+from engine.archs import ARCHS
+from engine.archs.base import CAPABILITIES, Architecture
+from engine.catalog import catalog
+from engine.rules import RULES
+from engine.spec import Incompatible, RunSpec, compatible, resolve
+
+
+def test_every_declared_capability_is_documented():
+    for name, cls in ARCHS:
+        assert cls.provides <= set(CAPABILITIES), name
+    for name, cls in RULES:
+        assert cls.needs <= set(CAPABILITIES), name
+
+
+def test_compatibility_is_needs_within_provides_and_the_catalog_shows_it():
+    cat = catalog()
+    for a, acls in ARCHS:
+        want = [r for r, rcls in RULES if rcls.needs <= acls.provides]
+        assert cat["compatibility"][a] == want
+        assert all(compatible(RULES.get(r), a) for r in want)
+    assert {r["name"]: r["needs"] for r in cat["rules"]}["eprop"] == ["unit_locals"]
+    assert all("provides" in a for a in cat["archs"]) and set(cat["capabilities"]) == set(CAPABILITIES)
+
+
+def test_a_new_architecture_is_picked_up_by_what_it_provides(monkeypatch):
+    class Bare(Architecture):  # provides only a differentiable step
+        name, description, reference = "bare-test", "x", "y"
+
+    monkeypatch.setitem(ARCHS._entries, "bare-test", Bare)
+    assert "bare-test" in RULES.get("bptt").supports and "bare-test" not in RULES.get("eprop").supports
+    with pytest.raises(Incompatible) as err:
+        resolve(RunSpec(task="add", arch="bare-test", rule="eprop"))
+    msg = str(err.value)
+    assert "needs unit_locals" in msg and "architectures that have it: " in msg and "rnn" in msg
+    assert "'bare-test' supports: bptt, tbptt, rtrl, readout" in msg
+    assert isinstance(Bare.__mro__[1], type) and issubclass(Bare, nn.Module)
