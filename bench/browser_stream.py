@@ -1,0 +1,193 @@
+"""Is the page light to open and smooth while a run streams? Three figures from headless Chromium on a real server.
+
+Starts the server (its own process, like bench/viewers.py) at a free port, creates a run through the API, and opens
+the page in Debian's Chromium (the same browser and flags as tests/browser/conftest.py). It prints:
+
+1. **JavaScript parsed before the first chart**: the bytes of every script the page loaded (decoded, i.e. what V8
+   parses) by the time its first chart holds data.
+2. **Time to the first live chart**: from navigation start to the moment the loss chart of a running run (opened by
+   its link) holds a data point, in a fresh browser profile (nothing cached) with the server warm (every file served
+   once before). The median of ``--loads`` loads, and the time to the first chart of any kind (the example trial).
+3. **Smoothness while streaming**: animation frames per second with the run paused (idle) and then while it plays at
+   full speed for ``--seconds``, their ratio, and the long tasks (> 50 ms, from a PerformanceObserver) during the
+   stream: how many, the longest, and the share of the main thread they took.
+
+    python bench/browser_stream.py [--seconds 60] [--idle 10] [--loads 3] [--rule eprop] [--hidden 64]
+
+Targets (issue 10): scripts <= 1.5 MB, first live chart <= 1.0 s, streaming/idle frame rate >= 0.85, longest task
+<= 200 ms. Two shared cores: the server trains on one while the browser draws, so read the figures as a pair
+measured in one session, before and after a change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from viewers import SERVER, free_port, wait_until  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run",
+         "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"]
+
+# Runs before any page script: notes when the first chart (any) and the loss chart first hold data, and keeps a
+# long-task log and a frame counter that the measurement windows read.
+PROBE = """
+(() => {
+  const probe = window.__probe = { firstAny: null, firstLoss: null, frames: 0, long: [] };
+  const hasData = (el) => Boolean(el && el.data && el.data.some(t => t.y && t.y.length > 0));
+  const tick = () => {
+    probe.frames += 1;
+    if (probe.firstAny === null && [...document.querySelectorAll('.js-plotly-plot')].some(hasData))
+      probe.firstAny = performance.now();
+    if (probe.firstLoss === null && hasData(document.getElementById('plot-loss')))
+      probe.firstLoss = performance.now();
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) probe.long.push([e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (err) { probe.noLongTasks = String(err); }
+})();
+"""
+
+
+def http(base: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    import json
+
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def rates(page: Any, seconds: float) -> dict[str, float]:
+    """Frames per second and long tasks over a window of ``seconds`` on an open page."""
+    t0, f0 = page.evaluate("() => [performance.now(), window.__probe.frames]")
+    page.wait_for_timeout(seconds * 1000)
+    t1, f1, long = page.evaluate("() => [performance.now(), window.__probe.frames, window.__probe.long]")
+    inside = [d for s, d in long if t0 <= s < t1]
+    wall = (t1 - t0) / 1000
+    return {"fps": (f1 - f0) / wall, "long_n": len(inside), "long_max": max(inside, default=0.0),
+            "long_share": sum(inside) / (t1 - t0)}
+
+
+def load_once(browser: Any, url: str, wait_loss: bool) -> dict[str, Any]:
+    """One fresh-profile load of ``url``: script bytes and times to the first charts (ms from navigation)."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
+    try:
+        page = ctx.new_page()
+        page.add_init_script(PROBE)
+        scripts: dict[str, int] = {}
+
+        def on_response(resp: Any) -> None:
+            if resp.request.resource_type == "script":
+                try:
+                    scripts[resp.url] = len(resp.body())
+                except Exception:  # noqa: BLE001 - a body may be gone after navigation
+                    pass
+
+        page.on("response", on_response)
+        page.goto(url)
+        page.wait_for_function("() => window.__probe.firstAny !== null", timeout=60_000)
+        if wait_loss:
+            page.wait_for_function("() => window.__probe.firstLoss !== null", timeout=60_000)
+        probe = page.evaluate("() => ({firstAny: __probe.firstAny, firstLoss: __probe.firstLoss})")
+        return {**probe, "script_bytes": sum(scripts.values()), "scripts": len(scripts),
+                "largest": max(scripts.items(), key=lambda kv: kv[1]) if scripts else ("", 0)}
+    finally:
+        ctx.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60.0, help="streaming window (s)")
+    parser.add_argument("--idle", type=float, default=10.0, help="idle window before it (s)")
+    parser.add_argument("--loads", type=int, default=3, help="fresh-profile loads for the first-chart time")
+    parser.add_argument("--task", default="dnms")
+    parser.add_argument("--rule", default="eprop")
+    parser.add_argument("--hidden", type=int, default=64)
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    spec = {"task": args.task, "arch": "rnn", "rule": args.rule, "steps": 10_000_000,
+            "arch_config": {"hidden": args.hidden}}
+    setup = f"#task={args.task}&arch=rnn&rule={args.rule}&arch_config.hidden={args.hidden}&steps=10000000"
+    with tempfile.TemporaryDirectory(prefix="creditlab-bench-") as data:
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data], env=env)
+        try:
+            wait_until(lambda: http(base, "GET", "/healthz")["status"] == "ok", 60, "the server")
+            run = http(base, "POST", "/api/runs", spec)
+            auth = {"Authorization": f"Bearer {run['owner_token']}"}
+            control = lambda action: http(base, "POST", f"/api/runs/{run['id']}/control",  # noqa: E731
+                                          {"action": action}, auth)
+            wait_until(lambda: http(base, "GET", f"/api/runs/{run['id']}")["status"] == "paused", 60, "the run")
+            watch = f"{base}/{setup}&run={run['id']}"
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+                try:
+                    control("play")
+                    load_once(browser, watch, wait_loss=True)  # warms the server: every file served once
+                    loads = [load_once(browser, watch, wait_loss=True) for _ in range(args.loads)]
+                    control("pause")
+
+                    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
+                    page = ctx.new_page()
+                    page.add_init_script(PROBE)
+                    page.goto(watch)
+                    page.wait_for_function("() => window.__probe.firstLoss !== null", timeout=60_000)
+                    page.wait_for_timeout(2000)  # the page settles: last frames drawn, no more messages
+                    idle = rates(page, args.idle)
+                    before = http(base, "GET", f"/api/runs/{run['id']}")["step"]
+                    control("play")
+                    t = time.monotonic()
+                    stream = rates(page, args.seconds)
+                    updates = (http(base, "GET", f"/api/runs/{run['id']}")["step"] - before) / (time.monotonic() - t)
+                    drawn = page.evaluate("() => ({...window.__credit})")
+                    control("stop")
+                    ctx.close()
+                finally:
+                    browser.close()
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+    first = loads[0]
+    print(f"run: task={args.task} rule={args.rule} hidden={args.hidden}; {updates:.1f} updates/s while streaming")
+    print(f"scripts before the first chart: {first['script_bytes'] / 1e6:.2f} MB in {first['scripts']} files "
+          f"(largest {first['largest'][1] / 1e6:.2f} MB: {first['largest'][0].rsplit('/', 1)[-1]})")
+    print(f"first chart (example trial), ms from navigation: "
+          f"{statistics.median(x['firstAny'] for x in loads):.0f} (loads: {[round(x['firstAny']) for x in loads]})")
+    print(f"first live chart (loss of a running run), ms from navigation: "
+          f"{statistics.median(x['firstLoss'] for x in loads):.0f} (loads: {[round(x['firstLoss']) for x in loads]})")
+    print(f"idle: {idle['fps']:.1f} frames/s over {args.idle:.0f} s; long tasks {idle['long_n']}")
+    print(f"streaming: {stream['fps']:.1f} frames/s over {args.seconds:.0f} s; frame-rate ratio "
+          f"{stream['fps'] / idle['fps']:.2f}")
+    print(f"long tasks while streaming: {stream['long_n']} ({stream['long_n'] / args.seconds:.2f}/s), longest "
+          f"{stream['long_max']:.0f} ms, {100 * stream['long_share']:.0f} % of the main thread")
+    print(f"page counters: curve frames {drawn.get('curveFrames')}, snapshots drawn {drawn.get('snapshotsDrawn')} "
+          f"of {drawn.get('snapshotsReceived')}, slowest draw {drawn.get('drawMsMax')} ms")
+
+
+if __name__ == "__main__":
+    main()
