@@ -12,7 +12,7 @@ member trains to its end in turn.
 The table ranks the members. With a_k the accuracy of update k and a window of w = 10 updates,
 
     reached(target) = min { k ≥ w : (1/w) Σ_{j=k−w+1..k} a_j ≥ target }          (updates to reach it)     (1)
-    seconds(target) = Σ_{j ≤ reached} wall time of update j (sampling, gradient, alignment, optimizer)         (2)
+    seconds(target) = Σ_{j ≤ reached} ms_j / 1000      (the rule's own time per update, as ms/update counts it)  (2)
     final           = late mean of a over the last 10 % of updates (engine.training.late_mean)               (3)
 
 and the **winner** is, among the members whose final accuracy (3) is within ``TIE`` of the best, the one that
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import time
 from typing import Any, Callable
 
 import torch
@@ -83,13 +82,15 @@ def reached(history: list[StepRecord] | list[dict[str, Any]], target: float) -> 
     return None
 
 
-def table_row(label: str, history: list[dict[str, Any]], seconds: list[float], cost: dict[str, Any],
-              target: float, status: str) -> dict[str, Any]:
+def table_row(label: str, history: list[dict[str, Any]], cost: dict[str, Any], target: float,
+              status: str) -> dict[str, Any]:
     """One member's row: updates and seconds to reach ``target`` (Eqs. 1–2), final accuracy and loss (Eq. 3),
-    state bytes and ms per update. ``seconds[j]`` is the cumulative wall time after update j + 1."""
+    state bytes and ms per update. The alignment measurement (BPTT's gradient on the side) is not the rule's cost
+    and does not count: records' ``ms`` leave it out."""
     k = reached(history, target)
+    seconds = sum(r["ms"] for r in history[:k]) / 1000 if k else None
     return {"label": label, "status": status, "updates": len(history), "target": target,
-            "updates_to_target": k, "seconds_to_target": seconds[k - 1] if k and k <= len(seconds) else None,
+            "updates_to_target": k, "seconds_to_target": seconds,
             "final_accuracy": late_mean(history, "accuracy"), "final_loss": late_mean(history, "loss"),
             "state_bytes": cost.get("state_bytes"), "ms_per_update": cost.get("ms_per_update")}
 
@@ -125,7 +126,6 @@ class Comparison:
         self.labels = labels(cmp)
         self.trainers = [Trainer(s) for s in member_specs(cmp)]
         self.prints = [fingerprints(t) for t in self.trainers]
-        self.seconds: list[list[float]] = [[] for _ in self.trainers]
 
     @property
     def finished(self) -> bool:
@@ -134,13 +134,7 @@ class Comparison:
     def step(self, i: int) -> StepRecord | None:
         """One update of member ``i`` (None if it has finished)."""
         t = self.trainers[i]
-        if t.finished:
-            return None
-        start = time.perf_counter()
-        record = t.train_step()
-        spent = self.seconds[i]
-        spent.append((spent[-1] if spent else 0.0) + time.perf_counter() - start)
-        return record
+        return None if t.finished else t.train_step()
 
     def result(self) -> dict[str, Any]:
         """Per member: label, overrides, fingerprints, summary (config, history, final); the table and the
@@ -150,7 +144,7 @@ class Comparison:
             summary = t.summary()
             members.append({"label": self.labels[i], "overrides": self.spec.members[i], "fingerprints": self.prints[i],
                             **summary})
-            rows.append(table_row(self.labels[i], summary["history"], self.seconds[i], summary["final"], self.target,
+            rows.append(table_row(self.labels[i], summary["history"], summary["final"], self.target,
                                   summary["final"]["status"]))
         return {"spec": self.spec.model_dump(), "target": self.target, "members": members, "table": rows,
                 "winner": winner(rows), "shared_trials": len({p["trials"] for p in self.prints}) == 1}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import get_context
 from typing import Any, Callable
 
 import torch
@@ -56,8 +57,9 @@ def summarise_point(rule: str, value: Any, runs: dict[int, dict[str, Any]]) -> d
 
 
 def sweep(sw: SweepSpec, jobs: int = 1, on_point: Callable[[dict[str, Any]], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
-    """Run every point of ``sw`` (``jobs`` > 1: in that many worker processes), calling ``on_point`` with each
+          should_stop: Callable[[], bool] | None = None, processes: bool = False) -> dict[str, Any]:
+    """Run every point of ``sw`` (in ``jobs`` worker processes when ``jobs`` > 1 or ``processes``; else in this
+    thread), calling ``on_point`` with each
     point as it completes; ``should_stop()`` (checked between runs) ends the sweep early with the points so far.
     Returns the spec, the points in completion order and the lines (rule → means in ``values`` order)."""
     runs = sweep_points(sw)  # validates every point before anything trains
@@ -75,8 +77,8 @@ def sweep(sw: SweepSpec, jobs: int = 1, on_point: Callable[[dict[str, Any]], Non
 
     index = {repr(v): i for i, v in enumerate(sw.values)}
     jobs_list = [(rule, index[repr(value)], seed, spec.model_dump()) for rule, value, seed, spec in runs]
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
+    if jobs > 1 or processes:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
             futures: dict[Future[dict[str, Any]], tuple[str, int, int]] = {}
             queue = list(jobs_list)
             while queue or futures:
