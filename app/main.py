@@ -19,6 +19,7 @@ from starlette.routing import Match
 
 from app.bodies import BodyGuard
 from app.comparisons.registry import Comparisons
+from app.comparisons.sweeps import Sweeps
 from app.routes import api, comparisons, estimate, history, pages, ws
 from app.runs.checkpoints import StoredCheckpoints
 from app.runs.manager import RunManager
@@ -38,12 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(settings.resolved_database_url())
         manager = RunManager(settings, store, checkpoints=StoredCheckpoints(store))
         app.state.store, app.state.manager = store, manager
-        app.state.comparisons = Comparisons(manager)
+        app.state.comparisons, app.state.sweeps = Comparisons(manager), Sweeps()
         await manager.start()
         try:
             yield
         finally:
             await app.state.comparisons.close()
+            await app.state.sweeps.close()
             await manager.close()
             store.close()
 

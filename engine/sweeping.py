@@ -53,7 +53,7 @@ def summarise_point(rule: str, value: Any, runs: dict[int, dict[str, Any]]) -> d
             "accuracy": _spread([runs[s]["accuracy"] for s in seeds]),
             "loss": _spread([runs[s]["loss"] for s in seeds]),
             "status": sorted({runs[s]["status"] for s in seeds}),
-            "per_seed": {s: {"accuracy": runs[s]["accuracy"], "loss": runs[s]["loss"]} for s in seeds}}
+            "per_seed": {str(s): {"accuracy": runs[s]["accuracy"], "loss": runs[s]["loss"]} for s in seeds}}
 
 
 def sweep(sw: SweepSpec, jobs: int = 1, on_point: Callable[[dict[str, Any]], None] | None = None,

@@ -1,6 +1,6 @@
-"""Comparisons: ``POST /api/comparisons``, ``GET /api/comparisons/{id}``, its controls, and its page.
-
-A comparison's members are runs (watch each at ``/ws/runs/{run_id}``); see :mod:`app.comparisons`.
+"""Comparisons and sweeps: ``/api/comparisons`` (members are runs: watch each at ``/ws/runs/{run_id}``),
+``/api/sweeps`` (points streamed as server-sent events as they finish), their controls and their pages.
+See :mod:`app.comparisons`.
 """
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import HTTPConnection
 
 from app.comparisons.comparison import Comparison
 from app.comparisons.registry import Comparisons
+from app.comparisons.sweeps import Sweep, Sweeps
 from app.deps import SettingsDep
 from app.owners import OPTIONAL_TOKEN, TokenDep, digest, mint, require_owner
 from app.protocol import dumps
@@ -21,7 +22,7 @@ from app.routes.api import BAD_JSON, BUSY, CONFLICT, NOT_A_TOKEN, NOT_OWNER, TOO
 from app.routes.pages import page_data, templates
 from app.runs.controls import Conflict
 from app.runs.limits import LimitExceeded
-from engine.compare import ComparisonSpec
+from engine.compare import ComparisonSpec, SweepSpec
 from engine.config import ConfigModel, SettingError, describe_validation_error
 
 router = APIRouter(tags=["comparisons"])
@@ -32,6 +33,13 @@ def get_comparisons(conn: HTTPConnection) -> Comparisons:
 
 
 ComparisonsDep = Annotated[Comparisons, Depends(get_comparisons)]
+
+
+def get_sweeps(conn: HTTPConnection) -> Sweeps:
+    return conn.app.state.sweeps
+
+
+SweepsDep = Annotated[Sweeps, Depends(get_sweeps)]
 
 
 class ComparisonControl(BaseModel):
@@ -96,6 +104,71 @@ async def control_comparison(cmp_id: str, control: Annotated[ComparisonControl, 
     except LimitExceeded as err:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(err)) from None
     return answer(comparison.detail())
+
+
+class SweepControl(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    action: Literal["stop"]
+    """Stop after the runs under way; the points so far stay."""
+
+
+def find_sweep(sweeps: Sweeps, sweep_id: str) -> Sweep:
+    sw = sweeps.get(sweep_id)
+    if sw is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no sweep with id {sweep_id!r}")
+    return sw
+
+
+@router.post("/api/sweeps", status_code=status.HTTP_201_CREATED,
+             responses={**BAD_JSON, **NOT_A_TOKEN, **TOO_LARGE, **BUSY}, openapi_extra=OPTIONAL_TOKEN)
+async def create_sweep(spec: SweepSpec, request: Request, sweeps: SweepsDep, token: TokenDep) -> Response:
+    """Start a sweep: one setting over its values for each rule, each point the mean final accuracy over the
+    seeds. Answers the sweep and, once, its ``owner_token``; follow the points at ``/api/sweeps/{id}/events``."""
+    strict(SweepSpec, await request.json())
+    token = token or mint()
+    try:
+        sw = sweeps.create(spec, digest(token))
+    except SettingError as err:
+        bad_input(err)
+    except LimitExceeded as err:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(err)) from None
+    return answer({**sw.detail(), "owner_token": token}, status.HTTP_201_CREATED)
+
+
+@router.get("/api/sweeps/{sweep_id}")
+async def get_sweep(sweep_id: str, sweeps: SweepsDep) -> Response:
+    """The sweep: status, the points finished so far (in the order they finished) and the lines."""
+    return answer(find_sweep(sweeps, sweep_id).detail())
+
+
+@router.get("/api/sweeps/{sweep_id}/events")
+async def sweep_events(sweep_id: str, sweeps: SweepsDep) -> StreamingResponse:
+    """Server-sent events: ``point`` for every point so far and each new one as it finishes, then ``end``."""
+    sw = find_sweep(sweeps, sweep_id)
+
+    async def stream() -> Any:
+        async for point in sweeps.events(sw):
+            yield f"event: point\ndata: {dumps(point)}\n\n"
+        yield f"event: end\ndata: {dumps({'status': sw.status, 'message': sw.message})}\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/api/sweeps/{sweep_id}/control", responses={**BAD_JSON, **NOT_A_TOKEN, **NOT_OWNER})
+async def control_sweep(sweep_id: str, control: Annotated[SweepControl, Body()], sweeps: SweepsDep,
+                        token: TokenDep) -> Response:
+    """Stop the sweep (owner only)."""
+    sw = find_sweep(sweeps, sweep_id)
+    require_owner(sw.owner, token)
+    sw.stop.set()
+    return answer(sw.detail())
+
+
+@router.get("/sweep/{sweep_id}", response_class=HTMLResponse, include_in_schema=False)
+def sweep_page(request: Request, settings: SettingsDep, sweep_id: str) -> Response:
+    """One sweep: final accuracy against the setting, one line per rule, filled in as points finish."""
+    return templates().TemplateResponse(request, "compare.html", {"page_data": page_data(settings),
+                                                                  "comparison_id": sweep_id, "kind": "sweep"})
 
 
 @router.get("/compare", response_class=HTMLResponse, include_in_schema=False)

@@ -103,3 +103,40 @@ def test_a_comparison_larger_than_the_owner_limit_is_refused_whole(client: TestC
     r = client.post("/api/comparisons", json={"base": BASE, "members": members})
     assert r.status_code == 429 and "needs 4 runs" in r.json()["detail"]
     assert not client.app.state.manager.runs
+
+
+SWEEP = {"base": {**BASE, "steps": 3}, "setting": "task.t2", "values": [3, 4], "rules": ["bptt", "readout"],
+         "seeds": [0]}
+
+
+def test_a_sweep_streams_each_point_as_it_finishes(client: TestClient) -> None:
+    r = client.post("/api/sweeps", json=SWEEP)
+    assert r.status_code == 201, r.text
+    sw = r.json()
+    assert sw["status"] == "running" and sw["total"] == 4 and sw["owner_token"]
+    assert client.post("/api/sweeps", json=SWEEP).status_code == 429  # one sweep at a time
+    events = []
+    with client.stream("GET", f"/api/sweeps/{sw['id']}/events") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                events.append(line.removeprefix("event: "))
+    assert events == ["point"] * 4 + ["end"]
+    done = client.get(f"/api/sweeps/{sw['id']}").json()
+    assert done["status"] == "done" and len(done["points"]) == 4
+    assert {(p["rule"], p["value"]) for p in done["points"]} == {(r, v) for r in ("bptt", "readout") for v in (3, 4)}
+    assert all(len(ys) == 2 and None not in ys for ys in done["lines"].values())
+    headers = {"Authorization": "Bearer " + "y" * 43}
+    assert client.post(f"/api/sweeps/{sw['id']}/control", json={"action": "stop"}, headers=headers).status_code == 403
+
+
+@pytest.mark.parametrize("change, loc", [
+    ({"rules": ["bptt", "nope"]}, ["body", "rules", "1"]),
+    ({"setting": "task.nope"}, ["body", "setting"]),
+    ({"values": [3, 0]}, ["body", "values", "1"]),
+    ({"values": []}, ["body", "values"]),
+    ({"seeds": ["0"]}, ["body", "seeds", "0"]),
+])
+def test_a_bad_sweep_is_a_422_naming_the_field(client: TestClient, change: dict[str, Any], loc: list[str]) -> None:
+    r = client.post("/api/sweeps", json={**SWEEP, **change})
+    assert r.status_code == 422, r.text
+    assert [str(p) for p in r.json()["detail"][0]["loc"]] == loc
