@@ -292,6 +292,177 @@ def matrix(
         raise typer.Exit(1)
 
 
+def _base_spec(task: str, arch: str, seed: int, steps: Optional[int], batch: Optional[int],
+               sets: list[str]) -> dict[str, Any]:
+    """The base run spec of a comparison or sweep from the shared options and ``--set``."""
+    base: dict[str, Any] = {"task": task, "arch": arch, "seed": seed}
+    base.update({k: v for k, v in (("steps", steps), ("batch", batch)) if v is not None})
+    for k, v in parse_sets(sets).items():
+        base[k] = {**base[k], **v} if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+    return base
+
+
+def _names(text: str, option: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise typer.BadParameter("give a comma-separated list, e.g. bptt,eprop,readout", param_hint=option)
+    return names
+
+
+def _check_names(kind: str, names: list[str]) -> None:
+    """Exit 2 with the valid choices for an unknown rule or task name (before anything trains)."""
+    from engine.registry import UnknownName
+    from engine.rules import RULES
+    from engine.tasks import TASKS
+
+    registry = RULES if kind == "rule" else TASKS
+    for name in names:
+        try:
+            registry.get(name)
+        except UnknownName as err:
+            _fail(str(err))
+
+
+@cli.command()
+def compare(
+    task: Annotated[str, typer.Option(help="Task name, shared by every member.")] = "dnms",
+    rules: Annotated[str, typer.Option(help="Comma-separated rules, one member each (2 to 6).")] = "bptt,eprop,readout",
+    arch: Annotated[str, typer.Option(help="Architecture of every member.")] = "rnn",
+    seed: Annotated[int, typer.Option(help="The seed every member shares: same trials, same initial weights.")] = 0,
+    steps: Annotated[Optional[int], typer.Option(help="Updates per member (default: the run default).")] = None,
+    batch: Annotated[Optional[int], typer.Option(help="Trials per update.")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="A setting of every member, e.g. task.delay=40.")] = [],
+    target: Annotated[float, typer.Option(help="Accuracy whose reaching the table times (mean of 10 updates).")] = 0.9,
+    lockstep: Annotated[bool, typer.Option(help="Update k of every member before k+1 of any (else one by one).")]
+    = True,
+    out: Annotated[Optional[Path], typer.Option(help="Write members (histories, summaries) and the table as JSON.")]
+    = None,
+    quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+) -> None:
+    """Train several rules side by side on one task and seed (same trials, same initial weights); print a table
+    that names a winner."""
+    import torch
+
+    torch.set_num_threads(1)
+    from engine.compare import ComparisonSpec, member_specs
+    from engine.comparing import compare as run_compare
+    from engine.config import SettingError
+    from engine.registry import UnknownName
+    from engine.spec import Incompatible, resolve
+
+    names = _names(rules, "--rules")
+    _check_names("task", [task])
+    _check_names("rule", names)
+    if not 2 <= len(names) <= 6:
+        _fail(f"--rules: a comparison has 2 to 6 members, got {len(names)}")
+    try:
+        cmp = ComparisonSpec(base=_base_spec(task, arch, seed, steps, batch, set_),
+                             members=[{"rule": r} for r in names], lockstep=lockstep)
+        for spec in member_specs(cmp):
+            resolve(spec)
+    except (UnknownName, Incompatible, SettingError) as err:
+        _fail(str(err))
+    total = member_specs(cmp)[0].steps
+
+    def progress(i: int, step: int, record: Any) -> None:
+        if not quiet and (step % max(1, total // 10) == 0 or step == total):
+            typer.echo(f"{names[i]:<10} {step}/{total} loss {_fmt(record.loss)} acc "
+                       f"{_fmt(100 * record.accuracy, '.0f')} %", err=True)
+
+    try:
+        result = run_compare(cmp, target, progress)
+    except ValueError as err:  # a rule refusing a size it cannot afford
+        _fail(str(err))
+    for line in compare_lines(result):
+        typer.echo(line)
+    if out is not None:
+        import orjson
+
+        out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+        typer.echo(f"wrote {out}")
+
+
+def compare_lines(result: dict[str, Any]) -> list[str]:
+    """The comparison table: one row per member, then the winner."""
+    t = result["target"]
+    lines = [f"{'member':<22} {'final acc':>9} {'to ' + format(t, 'g'):>9} {'seconds':>8} {'state':>10} "
+             f"{'ms/update':>9}"]
+    for r in result["table"]:
+        lines.append(f"{r['label']:<22} {_fmt(r['final_accuracy']):>9} {r['updates_to_target'] or '—'!s:>9} "
+                     f"{_fmt(r['seconds_to_target'], '.1f'):>8} {_bytes(r['state_bytes'] or 0):>10} "
+                     f"{_fmt(r['ms_per_update'], '.1f'):>9}")
+    w = result["winner"]
+    lines.append(f"winner: {w['label']} — {w['why']}" if w else "winner: none (no member has a final accuracy)")
+    return lines
+
+
+def _values(text: str) -> list[Any]:
+    out = []
+    for raw in _names(text, "--values"):
+        try:
+            out.append(json.loads(raw))
+        except json.JSONDecodeError:
+            out.append(raw)
+    return out
+
+
+@cli.command()
+def sweep(
+    setting: Annotated[str, typer.Option(help="The dotted setting that varies, e.g. task.delay.")],
+    values: Annotated[str, typer.Option(help="Comma-separated values of the setting (the x axis).")],
+    task: Annotated[str, typer.Option(help="Task name.")] = "dnms",
+    rules: Annotated[str, typer.Option(help="Comma-separated rules: one line each.")] = "bptt,eprop,readout",
+    seeds: Annotated[str, typer.Option(help="Comma-separated seeds; each point is their mean.")] = "0",
+    arch: Annotated[str, typer.Option(help="Architecture.")] = "rnn",
+    steps: Annotated[Optional[int], typer.Option(help="Updates per run (default: the run default).")] = None,
+    batch: Annotated[Optional[int], typer.Option(help="Trials per update.")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="A fixed setting of every run, e.g. arch.hidden=16.")]
+    = [],
+    jobs: Annotated[int, typer.Option(help="Runs in parallel, one thread each.")] = 1,
+    out: Annotated[Optional[Path], typer.Option(help="Write the points and lines as JSON.")] = None,
+) -> None:
+    """Sweep one setting over values for several rules (each point the mean final accuracy over the seeds);
+    print each point as it finishes, then the lines."""
+    from pydantic import ValidationError
+
+    from engine.compare import SweepSpec, sweep_points
+    from engine.config import SettingError
+    from engine.registry import UnknownName
+    from engine.spec import Incompatible, resolve
+    from engine.sweeping import sweep as run_sweep
+
+    names = _names(rules, "--rules")
+    _check_names("task", [task])
+    _check_names("rule", names)
+    try:
+        seed_list = [int(s) for s in _names(seeds, "--seeds")]
+    except ValueError:
+        _fail(f"--seeds: {seeds!r} is not a comma-separated list of integers (e.g. 0,1)")
+    try:
+        sw = SweepSpec(base=_base_spec(task, arch, 0, steps, batch, set_), setting=setting, values=_values(values),
+                       rules=names, seeds=seed_list)
+        for *_, spec in sweep_points(sw):
+            resolve(spec)
+    except ValidationError as err:
+        first = err.errors()[0]
+        _fail(f"--{first['loc'][0]}: {first['msg']}")
+    except (UnknownName, Incompatible, SettingError) as err:
+        _fail(str(err))
+
+    def on_point(p: dict[str, Any]) -> None:
+        a = p["accuracy"]
+        typer.echo(f"{p['rule']:<10} {setting}={p['value']!s:<8} accuracy {_fmt(a['mean'])} "
+                   f"({_fmt(a['min'])}–{_fmt(a['max'])}, seeds {','.join(map(str, p['seeds']))})", err=True)
+
+    result = run_sweep(sw, jobs, on_point)
+    typer.echo(f"{'rule':<10} " + " ".join(f"{setting}={v!s:<6}" for v in sw.values))
+    for rule, ys in result["lines"].items():
+        typer.echo(f"{rule:<10} " + " ".join(f"{_fmt(y):<{len(setting) + 7}}" for y in ys))
+    if out is not None:
+        out.write_text(json.dumps(result, indent=1, default=str))
+        typer.echo(f"wrote {out}")
+
+
 def main() -> None:
     cli()
 

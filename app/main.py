@@ -18,7 +18,9 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match
 
 from app.bodies import BodyGuard
-from app.routes import api, estimate, export, history, pages, saved, saved_pages, ws
+from app.comparisons.registry import Comparisons
+from app.comparisons.sweeps import Sweeps
+from app.routes import api, comparisons, estimate, export, history, pages, saved, saved_pages, ws
 from app.runs.checkpoints import StoredCheckpoints
 from app.runs.manager import RunManager
 from app.settings import Settings
@@ -37,10 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(settings.resolved_database_url())
         manager = RunManager(settings, store, checkpoints=StoredCheckpoints(store))
         app.state.store, app.state.manager = store, manager
+        app.state.comparisons, app.state.sweeps = Comparisons(manager), Sweeps()
         await manager.start()
         try:
             yield
         finally:
+            await app.state.comparisons.close()
+            await app.state.sweeps.close()
             await manager.close()
             store.close()
 
@@ -60,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(export.router)
     app.include_router(saved_pages.router)
     app.include_router(ws.router)
+    app.include_router(comparisons.router)
     app.mount("/static", StaticFiles(directory=pages.asset_dir("static"), check_dir=False), name="static")
     app.add_exception_handler(405, method_not_allowed)
     return app
