@@ -6,3 +6,4 @@ from engine.archs.base import Architecture
 ARCHS: Registry[type[Architecture]] = Registry("architecture")
 
 from engine.archs import rnn  # noqa: E402,F401
+from engine.archs import lif  # noqa: E402,F401

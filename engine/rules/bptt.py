@@ -30,6 +30,7 @@ class BPTT(CreditRule):
     reference = "Werbos 1990, Proc. IEEE 78:1550"
     exact = True
     online = False
+    supports = frozenset({"rnn", "lif"})
 
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
         params = self.trainable()

@@ -31,6 +31,7 @@ class Readout(CreditRule):
     exact = False
     approximates = "the BPTT gradient restricted to W_out and b_out (the recurrent parameters held fixed)"
     online = True
+    supports = frozenset({"rnn", "lif"})
 
     def trainable(self) -> dict[str, nn.Parameter]:
         """Only W_out and b_out: the optimizer never sees the recurrent parameters."""

@@ -56,6 +56,7 @@ class TBPTT(CreditRule):
     approximates = ("autograd of the task loss with the network state detached every `window` steps "
                     "(non-overlapping windows, E-BPTT); equals BPTT when window ≥ trial length")
     online = False
+    supports = frozenset({"rnn", "lif"})
     config: TBPTTConfig
 
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
