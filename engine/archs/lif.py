@@ -333,6 +333,10 @@ class LIF(Architecture):
 
     def rate_signal(self, Z: torch.Tensor) -> torch.Tensor:
         """∂E_reg/∂z_{t,b,j} of Eq. (11) [n] (the same for every step and trial)."""
-        T, B = Z.shape[:2]
+        return self.rate_signal_from_counts(Z.sum((0, 1)), *Z.shape[:2])
+
+    def rate_signal_from_counts(self, counts: torch.Tensor, steps: int, batch: int) -> torch.Tensor:
+        """Eq. (11) from each neuron's spike count [n] over ``steps`` steps of ``batch`` trials."""
         c = self.config
-        return 2 * c.rate_reg * (self.rates(Z) - c.target_rate / 1000) / (T * B * c.dt)
+        rates = counts / (steps * batch * c.dt)
+        return 2 * c.rate_reg * (rates - c.target_rate / 1000) / (steps * batch * c.dt)

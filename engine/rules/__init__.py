@@ -11,3 +11,4 @@ from engine.rules import rtrl  # noqa: E402,F401
 from engine.rules import eprop  # noqa: E402,F401
 from engine.rules import rflo  # noqa: E402,F401
 from engine.rules import readout  # noqa: E402,F401
+from engine.rules import eprop_lif  # noqa: E402,F401
