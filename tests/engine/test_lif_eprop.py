@@ -45,8 +45,8 @@ def unroll(arch, trial, recurrent=lambda t, z: z, extra=None):
     x_hat = arch.encode_all(trial.inputs)
     zf, ys, zs = torch.zeros_like(state.zf), [], []
     for t, x in enumerate(x_hat):
-        state = arch.step(x @ arch.W_in.T, state, recurrent=recurrent(t, state.z), W=W)
-        z = state.z if extra is None else state.z + extra(t, state.z)
+        prev, state = state, arch.step(x @ arch.W_in.T, state, recurrent=recurrent(t, state.z), W=W)
+        z = state.z if extra is None else state.z + extra(t, prev, state)
         zf = kappa * zf + (1 - kappa) * z
         ys.append(zf @ arch.W_out.T + arch.b_out)
         zs.append(state.z)
@@ -83,7 +83,7 @@ def test_with_the_true_learning_signal_the_factorisation_is_bptt(cfg, chunk):
     delta = torch.zeros(trial.steps, trial.batch, arch.n_units, dtype=D, requires_grad=True)
     # z_net = z + δ goes through W (one step later) and to the readout; the neuron's own adaptation sees z itself
     y, _ = unroll(arch, trial, recurrent=lambda t, z: z + delta[t - 1] if t > 0 else z,
-                  extra=lambda t, z: delta[t])
+                  extra=lambda t, prev, s: delta[t])
     (dE_dz,) = torch.autograd.grad(task.loss(y, trial), delta)
     got = rule(arch, chunk=chunk).factorised(trial, dE_dz)
     assert_close(got, true, tol=1e-12)
