@@ -243,17 +243,20 @@ class LIF(Architecture):
         """x̂_t of Eq. (9) for the input x_t [B, I] at step t (x_t itself for current inputs)."""
         if self.config.input == "current":
             return x_t
-        data = x_t.detach().to("cpu", torch.float64).contiguous().numpy().tobytes()
-        key = zlib.crc32(data, zlib.crc32(f"{self.seed}:{t}".encode()))
-        u = torch.rand(x_t.shape, generator=torch.Generator().manual_seed(key), dtype=torch.float64)
-        p = x_t.detach().to("cpu", torch.float64).clamp(0, 1) * (self.config.input_rate * self.config.dt / 1000)
-        return (u < p).to(dtype=x_t.dtype, device=x_t.device)
+        return self._poisson(x_t.detach().to("cpu", torch.float64), t).to(dtype=x_t.dtype, device=x_t.device)
 
     def encode_all(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Eq. (9) for a whole trial [T, B, I]."""
+        """Eq. (9) for a whole trial [T, B, I] (the same numbers as ``encode`` step by step)."""
         if self.config.input == "current":
             return inputs
-        return torch.stack([self.encode(x_t, t) for t, x_t in enumerate(inputs)])
+        rates = inputs.detach().to("cpu", torch.float64)
+        return torch.stack([self._poisson(x, t) for t, x in enumerate(rates)]).to(inputs.device, inputs.dtype)
+
+    def _poisson(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        """Eq. (9) for float64 CPU rates x [B, I] at step t."""
+        key = zlib.crc32(x.contiguous().numpy().tobytes(), zlib.crc32(f"{self.seed}:{t}".encode()))
+        u = torch.rand(x.shape, generator=torch.Generator().manual_seed(key), dtype=torch.float64)
+        return (u < x.clamp(0, 1) * (self.config.input_rate * self.config.dt / 1000)).to(torch.float64)
 
     # -- dynamics -----------------------------------------------------------------------------------------------
     def init_state(self, batch: int) -> LIFState:
@@ -262,7 +265,10 @@ class LIF(Architecture):
 
     def fire(self, v: torch.Tensor, A: torch.Tensor, r_prev: torch.Tensor) -> torch.Tensor:
         """z of Eq. (4) with the pseudo-derivative of Eq. (8)."""
-        z = SpikeFunction.apply((v - A) / self.config.v_th, self.config.gamma)
+        if torch.is_grad_enabled() and (v.requires_grad or A.requires_grad):
+            z = SpikeFunction.apply((v - A) / self.config.v_th, self.config.gamma)
+        else:  # no graph: the same numbers without the autograd function's overhead
+            z = (v > A).to(v.dtype)
         return z if self.n_ref == 0 else z * (r_prev <= 0).to(z.dtype)
 
     def pseudo_derivative(self, v: torch.Tensor, A: torch.Tensor, r_prev: torch.Tensor) -> torch.Tensor:

@@ -147,8 +147,9 @@ class EpropLIF(CreditRule):
             state = arch.init_state(B)
             eb = torch.zeros(B, arch.n_units + arch.n_inputs, dtype=W.dtype)
             psi = torch.zeros(B, arch.n_units, dtype=W.dtype)
+            x_all = arch.encode_all(trial.inputs)  # lif Eq. (9); an online version draws them step by step
             for t0 in range(0, trial.steps, K):
-                x_hat = torch.stack([arch.encode(x, t0 + i) for i, x in enumerate(trial.inputs[t0:t0 + K])])
+                x_hat = x_all[t0:t0 + K]
                 drive = x_hat @ arch.W_in.detach().T
                 ebs, ebs_prev, psis, psis_prev, zfs, zs = [], [], [], [], [], []
                 for x, d in zip(x_hat, drive):
@@ -226,26 +227,28 @@ class EpropLIF(CreditRule):
 
     # -- the gradient ----------------------------------------------------------------------------------------------
     def _recurrent(self, trial: Trial, K: int, signal: Callable[[Chunk], torch.Tensor], kappa: float,
-                   regulariser: bool) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+                   regulariser: bool) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
         """Eq. (6) for the learning signal ``signal(chunk)`` [B, k, n]; returns the recurrent parameters' gradients
-        and the spikes [T, B, n] of the sweep."""
+        and the spikes and readout-filtered spikes [T, B, n] of the sweep."""
         arch = self.arch
         n, m = arch.n_units, arch.n_units + arch.n_inputs
         dtype = arch.W_rec.dtype
         acc = Traces(torch.zeros(n, m, dtype=dtype), torch.zeros(n, m, dtype=dtype) if regulariser else None)
-        spikes = []
+        spikes, filtered = [], []
         W = None
         with torch.no_grad():
             for ch in self._sweep(trial, K):
                 last = ch.start + ch.psi.shape[1] >= trial.steps
                 self._accumulate(acc, ch, signal(ch), kappa, last)
                 spikes.append(ch.z)
+                filtered.append(ch.zf)
                 W = ch.W
         Z = torch.cat(spikes, 1).transpose(0, 1)
+        ZF = torch.cat(filtered, 1).transpose(0, 1)
         G = acc.G
         if acc.S is not None:  # Eq. (6), second term
             G = G + arch.rate_signal_from_counts(Z.sum((0, 1)), trial.steps, trial.batch)[:, None] * acc.S
-        return self._split(G, W), Z
+        return self._split(G, W), Z, ZF
 
     def _split(self, G: torch.Tensor, W: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """The [n, m] gradient cut into W_rec (through W's parametrisation, lif Eq. 10, and its mask) and W_in."""
@@ -273,27 +276,18 @@ class EpropLIF(CreditRule):
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
         outs: list[torch.Tensor] = []
         g_out = {"W_out": torch.zeros_like(self.arch.W_out), "b_out": torch.zeros_like(self.arch.b_out)}
-        grads, Z = self._recurrent(trial, self.config.chunk, self._signal(task, trial, outs, g_out),
+        grads, Z, activity = self._recurrent(trial, self.config.chunk, self._signal(task, trial, outs, g_out),
                                    self.arch.kappa, self.arch.config.rate_reg > 0)
         outputs = torch.cat(outs, 1).transpose(0, 1)
-        activity = self._activity(Z)
         return {**grads, **g_out}, Pass(task.loss(outputs, trial), outputs, activity, {"spikes": Z})
 
     def factorised(self, trial: Trial, dE_dz: torch.Tensor, chunk: int | None = None) -> dict[str, torch.Tensor]:
         """Σ_t L_t e_t (Eq. 6 with κ = 0, no regulariser) for a given learning signal L [T, B, n] — with the true
         dE/dz it is BPTT's gradient of W_rec and W_in (the factorisation that the tests check)."""
         L = dE_dz.transpose(0, 1)
-        grads, _ = self._recurrent(trial, chunk or self.config.chunk,
+        grads, _, _ = self._recurrent(trial, chunk or self.config.chunk,
                                    lambda ch: L[:, ch.start:ch.start + ch.psi.shape[1]], 0.0, False)
         return grads
-
-    def _activity(self, Z: torch.Tensor) -> torch.Tensor:
-        """zf of lif Eq. (6) from the spikes [T, B, n]."""
-        kappa, zf, out = self.arch.kappa, torch.zeros_like(Z[0]), []
-        for z in Z:
-            zf = kappa * zf + (1 - kappa) * z
-            out.append(zf)
-        return torch.stack(out)
 
     # -- lifecycle, display, cost ----------------------------------------------------------------------------------
     def apply(self, grads: dict[str, torch.Tensor]) -> None:
