@@ -7,3 +7,4 @@ ARCHS: Registry[type[Architecture]] = Registry("architecture")
 
 from engine.archs import rnn  # noqa: E402,F401
 from engine.archs import gru  # noqa: E402,F401
+from engine.archs import lif  # noqa: E402,F401

@@ -51,9 +51,15 @@ from engine.config import ConfigModel
 CAPABILITIES: dict[str, str] = {
     "differentiable_step": "the step F_θ of Eq. (1) is differentiable by autograd (and ``torch.func``), so the "
                            "network can be unrolled and backpropagated, and its Jacobians J_t and M̄_t computed",
+    "jacobians": "the step's Jacobians J_t = ∂s_t/∂s_{t−1} and M̄_t = ∂s_t/∂θ can be computed for RTRL "
+                 "(``jacobians``, by ``torch.func`` by default: the step must be free of data-dependent Python, "
+                 "which a spiking step with its custom pseudo-derivative is not)",
     "unit_locals": "each unit's local derivatives (``locals``): its own-state Jacobian ∂s_j^t/∂s_j^{t−1} along "
                    "the paths that bypass the recurrent weights, the diagonal of J_t, and the immediate "
                    "derivative ∂s_j^t/∂W_ji in factored form (a postsynaptic times a presynaptic factor)",
+    "spiking": "spiking units with a pseudo-derivative ψ for the non-differentiable spike, and the leaky "
+               "integrate-and-fire state (membrane potential, threshold adaptation, refractory count) that the "
+               "spiking e-prop traces and MDGL are written for (``engine.archs.lif``)",
     "unit_noise": "noise can be injected into each unit's drive (``forward(..., noise=ξ)``), and the presynaptic "
                   "factor of the weights that drive it is known (``locals``)",
 }
@@ -121,7 +127,7 @@ class Architecture(nn.Module):
     Config: ClassVar[type[ConfigModel]] = ConfigModel
     description: ClassVar[str] = ""
     reference: ClassVar[str] = ""
-    provides: ClassVar[frozenset[str]] = frozenset({"differentiable_step"})
+    provides: ClassVar[frozenset[str]] = frozenset({"differentiable_step", "jacobians"})
     """Capabilities (names of :data:`CAPABILITIES`) this network offers credit rules."""
     shown_weights: ClassVar[tuple[str, ...]] = ()
     """Parameters the page shows as weight matrices, in order (empty: every 2-D parameter)."""

@@ -62,7 +62,7 @@ class GRU(Architecture):
     Config = GRUConfig
     description = "Gated recurrent units: each unit's update gate sets its own leak, h ← (1−z)·n + z·h."
     reference = "Cho et al. 2014, EMNLP; Costa et al. 2017, NeurIPS"
-    provides = frozenset({"differentiable_step", "unit_locals"})
+    provides = frozenset({"differentiable_step", "jacobians", "unit_locals"})
     shown_weights = ("W_hz", "W_hr", "W_hn", "W_xz", "W_xr", "W_xn", "W_out")
     config: GRUConfig
 

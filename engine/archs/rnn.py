@@ -108,7 +108,7 @@ class RNN(Architecture):
     Config = RNNConfig
     description = "Leaky rate network: h ← (1−α)h + α·φ(W_rec h + W_in x + b), linear readout."
     reference = "Song, Yang & Wang 2016, PLoS Comput Biol; Murray 2019, eLife"
-    provides = frozenset({"differentiable_step", "unit_locals"})
+    provides = frozenset({"differentiable_step", "jacobians", "unit_locals"})
     shown_weights = ("W_rec", "W_in", "W_out")
     config: RNNConfig
 

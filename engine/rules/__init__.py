@@ -12,3 +12,5 @@ from engine.rules import eprop  # noqa: E402,F401
 from engine.rules import rflo  # noqa: E402,F401
 from engine.rules import readout  # noqa: E402,F401
 from engine.rules import snap1  # noqa: E402,F401
+from engine.rules import eprop_lif  # noqa: E402,F401
+from engine.rules import mdgl  # noqa: E402,F401

@@ -84,7 +84,7 @@ class RTRL(CreditRule):
     Config = RTRLConfig
     description = "Real-time recurrent learning: exact and online, but tracks how every unit depends on every weight."
     reference = "Williams & Zipser 1989, Neural Comput 1:270"
-    needs = frozenset({"differentiable_step"})  # Eqs. (1)-(3) use ``arch.jacobians`` (torch.func by default)
+    needs = frozenset({"differentiable_step", "jacobians"})  # Eqs. (1)-(3) use ``arch.jacobians``
     exact = True
     online = True
     config: RTRLConfig
