@@ -97,7 +97,7 @@ def load_once(browser: Any, url: str, wait_loss: bool) -> dict[str, Any]:
                     pass
 
         page.on("response", on_response)
-        page.goto(url)
+        page.goto(url, timeout=120_000)  # a loaded machine can take long over the full bundle
         page.wait_for_function("() => window.__probe.firstAny !== null", timeout=60_000)
         if wait_loss:
             page.wait_for_function("() => window.__probe.firstLoss !== null", timeout=60_000)
@@ -140,7 +140,7 @@ def main() -> None:
             ctx = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
             page = ctx.new_page()
             page.add_init_script(PROBE)
-            page.goto(watch)
+            page.goto(watch, timeout=120_000)
             page.wait_for_function("() => window.__probe.firstLoss !== null", timeout=60_000)
             page.wait_for_timeout(2000)  # the page settles: last frames drawn, no more messages
             idle = rates(page, args.idle)
