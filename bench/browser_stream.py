@@ -22,18 +22,15 @@ measured in one session, before and after a change.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from viewers import SERVER, free_port, wait_until  # noqa: E402
+from viewers import serving, wait_until  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run",
@@ -100,7 +97,7 @@ def load_once(browser: Any, url: str, wait_loss: bool) -> dict[str, Any]:
                     pass
 
         page.on("response", on_response)
-        page.goto(url)
+        page.goto(url, timeout=120_000)  # a loaded machine can take long over the full bundle
         page.wait_for_function("() => window.__probe.firstAny !== null", timeout=60_000)
         if wait_loss:
             page.wait_for_function("() => window.__probe.firstLoss !== null", timeout=60_000)
@@ -123,54 +120,40 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     spec = {"task": args.task, "arch": "rnn", "rule": args.rule, "steps": 10_000_000,
             "arch_config": {"hidden": args.hidden}}
     setup = f"#task={args.task}&arch=rnn&rule={args.rule}&arch_config.hidden={args.hidden}&steps=10000000"
-    with tempfile.TemporaryDirectory(prefix="creditlab-bench-") as data:
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
-        server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data], env=env)
+    with serving() as base, sync_playwright() as pw:
+        run = http(base, "POST", "/api/runs", spec)
+        auth = {"Authorization": f"Bearer {run['owner_token']}"}
+        control = lambda action: http(base, "POST", f"/api/runs/{run['id']}/control",  # noqa: E731
+                                      {"action": action}, auth)
+        wait_until(lambda: http(base, "GET", f"/api/runs/{run['id']}")["status"] == "paused", 60, "the run")
+        watch = f"{base}/{setup}&run={run['id']}"
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
-            wait_until(lambda: http(base, "GET", "/healthz")["status"] == "ok", 60, "the server")
-            run = http(base, "POST", "/api/runs", spec)
-            auth = {"Authorization": f"Bearer {run['owner_token']}"}
-            control = lambda action: http(base, "POST", f"/api/runs/{run['id']}/control",  # noqa: E731
-                                          {"action": action}, auth)
-            wait_until(lambda: http(base, "GET", f"/api/runs/{run['id']}")["status"] == "paused", 60, "the run")
-            watch = f"{base}/{setup}&run={run['id']}"
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-                try:
-                    control("play")
-                    load_once(browser, watch, wait_loss=True)  # warms the server: every file served once
-                    loads = [load_once(browser, watch, wait_loss=True) for _ in range(args.loads)]
-                    control("pause")
+            control("play")
+            load_once(browser, watch, wait_loss=True)  # warms the server: every file served once
+            loads = [load_once(browser, watch, wait_loss=True) for _ in range(args.loads)]
+            control("pause")
 
-                    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
-                    page = ctx.new_page()
-                    page.add_init_script(PROBE)
-                    page.goto(watch)
-                    page.wait_for_function("() => window.__probe.firstLoss !== null", timeout=60_000)
-                    page.wait_for_timeout(2000)  # the page settles: last frames drawn, no more messages
-                    idle = rates(page, args.idle)
-                    before = http(base, "GET", f"/api/runs/{run['id']}")["step"]
-                    control("play")
-                    t = time.monotonic()
-                    stream = rates(page, args.seconds)
-                    updates = (http(base, "GET", f"/api/runs/{run['id']}")["step"] - before) / (time.monotonic() - t)
-                    drawn = page.evaluate("() => ({...window.__credit})")
-                    control("stop")
-                    ctx.close()
-                finally:
-                    browser.close()
+            ctx = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
+            page = ctx.new_page()
+            page.add_init_script(PROBE)
+            page.goto(watch, timeout=120_000)
+            page.wait_for_function("() => window.__probe.firstLoss !== null", timeout=60_000)
+            page.wait_for_timeout(2000)  # the page settles: last frames drawn, no more messages
+            idle = rates(page, args.idle)
+            before = http(base, "GET", f"/api/runs/{run['id']}")["step"]
+            control("play")
+            t = time.monotonic()
+            stream = rates(page, args.seconds)
+            updates = (http(base, "GET", f"/api/runs/{run['id']}")["step"] - before) / (time.monotonic() - t)
+            drawn = page.evaluate("() => ({...window.__credit})")
+            control("stop")
+            ctx.close()
         finally:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            browser.close()
 
     first = loads[0]
     print(f"run: task={args.task} rule={args.rule} hidden={args.hidden}; {updates:.1f} updates/s while streaming")

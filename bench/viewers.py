@@ -20,8 +20,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from websockets.asyncio.client import connect
 
@@ -59,6 +60,26 @@ def wait_until(check: Any, timeout: float, what: str) -> Any:
             pass
         time.sleep(0.05)
     raise SystemExit(f"timed out waiting for {what}")
+
+
+@contextmanager
+def serving() -> Iterator[str]:
+    """The real server in its own process on a free port with a temporary data folder; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="creditlab-bench-") as data:
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data], env=env)
+        try:
+            wait_until(lambda: http(base, "GET", "/healthz")["status"] == "ok", 60, "the server")
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 @dataclass
@@ -124,21 +145,9 @@ def main() -> None:
     args = parser.parse_args()
     spec = {"task": "add", "arch": "rnn", "rule": "bptt", "batch": 16, "steps": 10_000_000,
             "arch_config": {"hidden": args.hidden}}
-    port = free_port()
-    base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="creditlab-bench-") as data:
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
-        server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data], env=env)
-        try:
-            wait_until(lambda: http(base, "GET", "/healthz")["status"] == "ok", 60, "the server")
-            results = [asyncio.run(measure(base, ws_base, n, args.seconds, spec)) for n in args.viewers]
-        finally:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with serving() as base:
+        ws_base = base.replace("http://", "ws://", 1)
+        results = [asyncio.run(measure(base, ws_base, n, args.seconds, spec)) for n in args.viewers]
     print(f"{'viewers':>7} {'updates/s':>10} {'metrics/s':>10} {'snaps/s':>8} {'KiB/s/viewer':>13} {'step lag':>8}")
     for r in results:
         print(f"{r['viewers']:>7} {r['updates_per_s']:>10.1f} {r['metrics_per_s']:>10.1f} "

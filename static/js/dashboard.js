@@ -1,9 +1,13 @@
 // All live charts of one run and the render loop that draws them.
 //
-// Data arrives whenever the server sends it; drawing happens only in requestAnimationFrame, from the newest data:
-// curves at most ~10 times a second (batched extendTraces), snapshots (heatmaps, activity, outputs) at most ~5 times
-// a second. A snapshot that was superseded before it could be drawn is dropped. Snapshots are acknowledged only
-// after a draw (covering the dropped ones too), so a hidden tab, where rAF does not run, stops the snapshot stream.
+// Data arrives whenever the server sends it; drawing happens only in requestAnimationFrame, from the newest data,
+// one drawing job per frame so that no frame blocks input for long: a curve (batched extendTraces) at most ~10
+// times a second, or one part of a snapshot (weights, output, activity, cost, signals; a snapshot at most ~5 times a
+// second). A snapshot superseded before it could be drawn is dropped. After a job whose frame ran c ms long the loop rests
+// c·(1/DRAW_SHARE − 1) ms (at most MAX_REST_MS), so drawing keeps to about DRAW_SHARE of the main thread however slow
+// the machine, and the page stays smooth while a run streams; a chart out of view (scrolled away, in a closed
+// panel) is brought up to date only every OUT_OF_VIEW_MS. Snapshots are acknowledged only after all their parts are
+// drawn (covering the dropped ones too), so a hidden tab, where rAF does not run, stops the snapshot stream.
 
 import { LineChart } from "./plots/lines.js";
 import { WeightHeatmap } from "./plots/heatmap.js";
@@ -16,8 +20,14 @@ import { taskGuides } from "./plots/guides.js";
 import { nameAbout } from "./about.js";
 import { lateMean, lateWindow } from "./summary.js";
 
-const CURVE_INTERVAL_MS = 100;
-const SNAPSHOT_INTERVAL_MS = 200;
+const CURVE_INTERVAL_MS = 100; // a curve in view: at most ~10 draws a second
+const SNAPSHOT_INTERVAL_MS = 200; // snapshots: at most ~5 a second
+const OUT_OF_VIEW_MS = 2000; // a Plotly chart out of view: brought up to date every 2 s
+const DRAW_SHARE = 0.12; // drawing's share of the main thread while a run streams
+const FRAME_MS = 1000 / 60; // a frame at the display's usual rate
+const FREE_MS = 4; // a job whose frame ran this little over needs no rest
+const MAX_REST_MS = 1500; // a slow job never holds back the next for longer
+const QUIET_MS = 300; // no message for this long: the stream has stopped, and whatever is left is drawn at once
 const MAX_HISTORY_POINTS = 5000;
 
 const SIGNAL_TEXT = {
@@ -103,6 +113,18 @@ export class Dashboard {
     this.lastStep = 0;
     this.ackFn = null;
     this.latest = { step: 0, loss: null, accuracy: null };
+    this.snapParts = []; // the undrawn parts of the snapshot being drawn, one per frame
+    this.later = []; // first draws of charts after a reset, one per frame
+    this.restUntil = 0;
+    this.lastMessage = -Infinity; // when the last metrics or snapshot message arrived
+    this.jobAt = null; // when the frame of the last drawing job began (its cost is measured at the next frame)
+    this.curveTurn = false; // curves and snapshot parts take turns
+    this.inView = new WeakMap(); // figure → whether it is (partly) on screen
+    this.drawnAt = new WeakMap(); // chart → when it was last drawn
+    this.views = typeof IntersectionObserver === "function"
+      ? new IntersectionObserver((entries) => { for (const e of entries) this.inView.set(e.target, e.isIntersecting); })
+      : null;
+    for (const el of [this.loss.el, this.acc.el, this.align.el, this.output.el, this.cost.el?.plot]) this.watchView(el);
     this.loop = this.loop.bind(this);
     requestAnimationFrame(this.loop);
   }
@@ -111,6 +133,7 @@ export class Dashboard {
   reset(colour, ruleName, history = []) {
     this.colour = colour;
     this.pendingFrame = null;
+    this.snapParts = [];
     this.wrec.reset();
     this.wchange.reset();
     this.changeLimit.reset();
@@ -131,8 +154,20 @@ export class Dashboard {
     }
     const x = recs.map((r) => r.step);
     this.loss.reset(colour, x, recs.map((r) => finiteOrNull(r.loss)));
-    this.acc.reset(colour, x, recs.map((r) => (finiteOrNull(r.accuracy) === null ? null : 100 * r.accuracy)));
-    this.align.reset(colour, recs);
+    // The loss chart first, on its own: the accuracy and alignment charts follow in the next frames, keeping the
+    // records that arrive meanwhile.
+    const accY = recs.map((r) => (finiteOrNull(r.accuracy) === null ? null : 100 * r.accuracy));
+    this.later = [[this.acc, () => this.acc.reset(colour, x, accY)], [this.align, () => this.align.reset(colour, recs)]]
+      .map(([chart, draw]) => {
+        chart.ready = false;
+        chart.dropPending();
+        return () => {
+          const queued = chart.pending;
+          draw();
+          chart.pending = queued;
+          this.markData();
+        };
+      });
     this.lastStep = recs.length ? recs[recs.length - 1].step : 0;
     const all = history.filter((r) => r && typeof r.step === "number");
     this.values = { loss: all.map((r) => finiteOrNull(r.loss)), acc: all.map((r) => finiteOrNull(r.accuracy)) };
@@ -158,6 +193,7 @@ export class Dashboard {
       this.latest = { step: r.step, loss: r.loss, accuracy: r.accuracy, late: true };
       this.c.metricsReceived += 1;
     }
+    this.lastMessage = performance.now();
   }
 
   /** What the big numbers show: the mean of the last 10 % of updates (at least 10), summary.js Eq. (1). */
@@ -183,87 +219,143 @@ export class Dashboard {
     if (this.pendingFrame) this.c.snapshotsDropped += 1;
     this.pendingFrame = frame;
     this.c.snapshotsReceived += 1;
+    this.lastMessage = performance.now();
+  }
+
+  /** Note when the figure holding ``el`` scrolls in or out of view (or its panel opens or closes). */
+  watchView(el) {
+    const fig = el && (el.closest("figure") || el);
+    if (fig && this.views) this.views.observe(fig);
+  }
+
+  visible(el) {
+    const fig = el && (el.closest("figure") || el);
+    return !fig || this.inView.get(fig) !== false;
+  }
+
+  /** Whether a Plotly chart may be drawn now: soon after its last draw when in view, every 2 s when not. */
+  due(chart, el, now, interval) {
+    return now - (this.drawnAt.get(chart) ?? -Infinity) >= (this.visible(el) ? interval : OUT_OF_VIEW_MS);
   }
 
   loop(now) {
     requestAnimationFrame(this.loop);
-    let drew = false;
-    if (now - this.lastCurve >= CURVE_INTERVAL_MS && (this.loss.hasPending() || this.acc.hasPending() || this.align.hasPending())) {
+    if (this.jobAt !== null) {
+      // What the last job really cost: its frame's length past a normal frame (Plotly finishes some work in
+      // promises, and the browser lays out and paints the changed SVG after the job returns).
+      const ms = now - this.jobAt - FRAME_MS;
+      this.jobAt = null;
+      if (ms > FREE_MS) this.restUntil = now + Math.min(MAX_REST_MS, ms * (1 / DRAW_SHARE - 1));
+      this.c.drawMsLast = Math.round(Math.max(0, ms));
+      this.c.drawMsMax = Math.max(this.c.drawMsMax || 0, this.c.drawMsLast);
+    }
+    // While data streams, one job per frame and a rest after a costly one; once it stops, everything left at once.
+    const quiet = performance.now() - this.lastMessage > QUIET_MS;
+    if (!quiet && now < this.restUntil) return;
+    for (let jobs = 0; jobs < (quiet ? 12 : 1); jobs++) {
+      this.curveTurn = !this.curveTurn;
+      const job = this.later.shift() || (this.curveTurn && this.curveJob(now, quiet)) || this.snapshotJob(now, quiet) ||
+        this.curveJob(now, quiet);
+      if (!job) return;
+      this.jobAt = now;
       try {
-        this.loss.flush();
-        this.acc.flush();
-        this.align.flush();
+        job();
       } catch (err) {
-        console.warn("curve draw failed", err);
+        console.warn("draw failed", err);
       }
+      this.c.framesRendered += 1;
+    }
+  }
+
+  /** The most overdue curve with points to draw, as a job (or null). */
+  curveJob(now, quiet = false) {
+    let best = null;
+    for (const chart of [this.loss, this.acc, this.align]) {
+      if (!chart.ready || !chart.hasPending() || !(quiet || this.due(chart, chart.el, now, CURVE_INTERVAL_MS))) continue;
+      if (!best || (this.drawnAt.get(chart) ?? -Infinity) < (this.drawnAt.get(best) ?? -Infinity)) best = chart;
+    }
+    if (!best) return null;
+    return () => {
+      this.drawnAt.set(best, now);
+      best.flush();
       this.c.lossPoints = this.loss.points;
       this.c.curveFrames += 1;
       this.lastCurve = now;
       this.onStats({ ...this.latest, ...this.summary() });
       this.markData();
-      drew = true;
-    }
-    // One Plotly-heavy job per frame: curves and snapshots take turns, so no frame blocks input for long.
-    if (!drew && this.pendingFrame && now - this.lastSnap >= SNAPSHOT_INTERVAL_MS) {
+    };
+  }
+
+  /** The next part of the snapshot being drawn, or the first part of the newest one when it is due (or null). */
+  snapshotJob(now, quiet = false) {
+    if (!this.snapParts.length && this.pendingFrame && (quiet || now - this.lastSnap >= SNAPSHOT_INTERVAL_MS)) {
       const frame = this.pendingFrame;
       this.pendingFrame = null;
-      try {
-        this.drawSnapshot(frame);
-      } catch (err) {
-        console.warn("snapshot draw failed", err);
-      }
       this.lastSnap = now;
+      this.snapParts = this.snapshotParts(frame, quiet ? null : now);
+    }
+    return this.snapParts.shift() || null;
+  }
+
+  /** Draw a whole snapshot at once (all its parts, in view or not). */
+  drawSnapshot(frame) {
+    for (const part of this.snapshotParts(frame, null)) part();
+  }
+
+  /**
+   * A snapshot as jobs: the weight maps, the output chart, the activity raster, the cost meter, the signals, then
+   * the acknowledgement. Canvases are cheap and always drawn; a Plotly chart out of view is skipped unless due.
+   */
+  snapshotParts({ header, arrays }, now) {
+    const meta = header.meta || {};
+    const ex = (n) => arrays[`example.${n}`];
+    const mask = ex("mask") ? ex("mask").data : null;
+    const parts = {};
+    this.c.drawParts = parts;
+    const timed = (name, fn) => () => {
+      const t0 = performance.now();
+      fn();
+      parts[name] = Math.round(performance.now() - t0);
+    };
+    const plotly = (chart, el) => now === null || this.due(chart, el, now, SNAPSHOT_INTERVAL_MS);
+    const jobs = [];
+    const w = arrays["weights.W_rec"];
+    if (w) {
+      jobs.push(timed("weights", () => {
+        this.wrec.draw(w.data, w.shape, 1);
+        this.c.heatmapFrames += 1;
+        const ch = arrays["weights.W_rec_change"];
+        if (ch) {
+          // The change map starts from a twentieth of the weight scale, so early small changes are visible without
+          // the colours rescaling at every frame.
+          if (this.changeLimit.value === null) this.changeLimit.reset(niceCeil((this.wrec.limit.value || 1) / 20));
+          const lim = this.changeLimit.update(maxAbs(ch.data), 0.1);
+          this.wchange.limit.reset(lim);
+          this.wchange.draw(ch.data, ch.shape, lim);
+        }
+      }));
+    }
+    if (ex("outputs") && plotly(this.output, this.output.el)) {
+      jobs.push(timed("output", () => {
+        if (now !== null) this.drawnAt.set(this.output, now);
+        this.output.draw(ex("outputs"), ex("targets"), mask, meta);
+      }));
+    }
+    if (ex("activity")) {
+      jobs.push(timed("activity", () => this.activity.draw(ex("activity").data, ex("activity").shape,
+        { periods: meta.periods, mask })));
+    }
+    if (meta.cost) jobs.push(timed("cost", () => this.cost.update(meta.cost)));
+    jobs.push(timed("signals", () => this.drawSignals(arrays, meta, mask, header.step)));
+    jobs.push(() => {
       const owed = this.owedAcks;
       this.owedAcks = 0;
       for (let i = 0; i < owed; i++) this.ackFn && this.ackFn();
       this.c.snapshotsDrawn += 1;
-      drew = true;
-    }
-    if (drew) {
-      this.c.framesRendered += 1;
-      const ms = performance.now() - now;
-      this.c.drawMsLast = Math.round(ms);
-      this.c.drawMsMax = Math.max(this.c.drawMsMax || 0, Math.round(ms));
-    }
-  }
-
-  drawSnapshot({ header, arrays }) {
-    const t0 = performance.now();
-    const parts = {};
-    const lap = (name) => {
-      parts[name] = Math.round(performance.now() - (lap.t || t0));
-      lap.t = performance.now();
-    };
-    this.lap = lap;
-    this.c.drawParts = parts;
-    const meta = header.meta || {};
-    const ex = (n) => arrays[`example.${n}`];
-    const mask = ex("mask") ? ex("mask").data : null;
-    const w = arrays["weights.W_rec"];
-    if (w) {
-      this.wrec.draw(w.data, w.shape, 1);
-      this.c.heatmapFrames += 1;
-      const ch = arrays["weights.W_rec_change"];
-      if (ch) {
-        // The change map starts from a twentieth of the weight scale, so early small changes are visible without
-        // the colours rescaling at every frame.
-        if (this.changeLimit.value === null) this.changeLimit.reset(niceCeil((this.wrec.limit.value || 1) / 20));
-        const lim = this.changeLimit.update(maxAbs(ch.data), 0.1);
-        this.wchange.limit.reset(lim);
-        lap("wrec");
-        this.wchange.draw(ch.data, ch.shape, lim);
-        lap("wchange");
-      }
-    }
-    if (ex("outputs")) this.output.draw(ex("outputs"), ex("targets"), mask, meta);
-    lap("output");
-    if (ex("activity")) this.activity.draw(ex("activity").data, ex("activity").shape, { periods: meta.periods, mask });
-    lap("activity");
-    if (meta.cost) this.cost.update(meta.cost);
-    this.drawSignals(arrays, meta, mask, header.step);
-    lap("signals");
-    this.c.snapshotStep = header.step;
-    this.markData(true);
+      this.c.snapshotStep = header.step;
+      this.markData(true);
+    });
+    return jobs;
   }
 
   drawSignals(arrays, meta, mask, step) {
@@ -365,6 +457,7 @@ export class Dashboard {
 
   /** No run: every live chart shows its empty note. */
   clearAll() {
+    this.snapParts = [];
     for (const id of ["chart-loss", "chart-acc", "chart-align", "chart-wrec", "chart-wchange", "chart-output", "chart-activity", "chart-cost"]) {
       document.getElementById(id)?.classList.remove("has-data");
     }

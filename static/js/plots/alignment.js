@@ -97,6 +97,11 @@ export class AlignmentChart {
     return true;
   }
 
+  /** Forget the queued points (a reset is coming). */
+  dropPending() {
+    this.pending = { x: [], rec: [], all: [] };
+  }
+
   hasPending() {
     return this.pending.x.length > 0;
   }

@@ -80,6 +80,11 @@ export class CostMeter {
   /** Memory against trial length for the rule and BPTT, this run's T marked. */
   draw(c) {
     this.last = c;
+    // Each snapshot repeats the cost; only a changed split (or theme, colour, rule) is worth a Plotly redraw.
+    const key = JSON.stringify([c.steps, c.fixed_bytes, c.per_step_bytes, c.bptt_fixed_bytes, c.bptt_per_step_bytes,
+      this.colour, this.ruleName, theme().line]);
+    if (key === this.drawnKey && this.el.plot.data) return;
+    this.drawnKey = key;
     const T = Math.max(1, c.steps);
     const cross = crossing(c);
     const tMax = Math.max(4 * T, cross !== null && cross < 40 * T ? 1.25 * cross : 0);

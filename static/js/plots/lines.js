@@ -125,6 +125,11 @@ export class LineChart {
     this.pending.y.push(y);
   }
 
+  /** Forget the queued points (a reset is coming). */
+  dropPending() {
+    this.pending = { x: [], y: [] };
+  }
+
   hasPending() {
     return this.pending.x.length > 0;
   }
