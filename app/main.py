@@ -19,6 +19,7 @@ from starlette.routing import Match
 
 from app.bodies import BodyGuard
 from app.routes import api, estimate, export, history, pages, saved, saved_pages, ws
+from app.routes import rooms as room_routes
 from app.runs.checkpoints import StoredCheckpoints
 from app.runs.manager import RunManager
 from app.settings import Settings
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(export.router)
     app.include_router(saved_pages.router)
     app.include_router(ws.router)
+    app.include_router(room_routes.router)
     app.mount("/static", StaticFiles(directory=pages.asset_dir("static"), check_dir=False), name="static")
     app.add_exception_handler(405, method_not_allowed)
     return app
