@@ -206,7 +206,14 @@ async def room_socket(websocket: WebSocket, code: str, rooms: RoomsDep, settings
 
 
 def _page(request: Request, room: Room, name: str) -> Response:
-    return templates().TemplateResponse(request, name, {"room": room, "code": room.code})
+    title = room.title if may_see(request, room) else "A room with a password"  # nothing of it before the password
+    return templates().TemplateResponse(request, name, {"title": title, "code": room.code})
+
+
+@router.get("/rooms", response_class=HTMLResponse, include_in_schema=False)
+def new_room_page(request: Request) -> Response:
+    """A form that makes a room and opens its presenter page."""
+    return templates().TemplateResponse(request, "room_new.html", {"title": "New room", "code": ""})
 
 
 @router.get("/rooms/{code}", response_class=HTMLResponse, include_in_schema=False)
