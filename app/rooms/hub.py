@@ -132,4 +132,4 @@ def _answer(text: str | None) -> dict[str, Any]:
     if isinstance(message, dict) and message.get("type") == "ping":
         return {"type": "pong", "sent": time.time()}
     return {"type": "error", "message": 'bad message: the room socket only answers {"type": "ping"}; '
-                                        "presenter controls and votes go over HTTP (docs/protocol.md, Rooms)"}
+                                        "presenter controls and votes go over HTTP (docs/rooms.md)"}

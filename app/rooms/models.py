@@ -1,4 +1,4 @@
-"""What clients send to and receive from a room, as typed values (docs/protocol.md, "Rooms").
+"""What clients send to and receive from a room, as typed values (docs/rooms.md).
 
 *What a room shows* is a discriminated union on ``kind``: today only a run (``{"kind": "run", "id": ...}``); a
 comparison or a lesson step becomes one more member here, and the audience page picks its view by ``kind``.

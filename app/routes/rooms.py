@@ -1,4 +1,4 @@
-"""Rooms over HTTP and websocket (docs/protocol.md, "Rooms"); the rules live in app/rooms/.
+"""Rooms over HTTP and websocket (docs/rooms.md); the rules live in app/rooms/.
 
 Who may do what: the **presenter** (token as ``Authorization: Bearer`` or the room's presenter cookie) changes the
 room: what is shown, polls, resolutions, exports. Everyone else gets 403 and nothing changes. A **participant**
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, WebSocket, status
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse
 from starlette.requests import HTTPConnection
 
 from app.deps import SettingsDep
@@ -88,6 +88,13 @@ def audience_room(code: str, request: Request, rooms: RoomsDep) -> Room:
 
 
 PresenterRoom = Annotated[Room, Depends(presenter_room)]
+
+
+def _answers(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Declared error answers (OpenAPI), each ``{"detail": "..."}``."""
+    what = {400: "the body is not JSON", 413: "the body is too large", 403: "not the presenter, or not admitted (password)", 404: "no such room or poll",
+            409: "not now (poll closed, already resolved, no run reached the target)", 429: "too many, wait"}
+    return {c: {"description": what[c]} for c in codes}
 AudienceRoom = Annotated[Room, Depends(audience_room)]
 
 
@@ -104,7 +111,7 @@ def _links(request: Request, room: Room) -> dict[str, str]:
             "qr_url": f"{base}/api/rooms/{room.code}/qr.svg"}
 
 
-@router.post("/api/rooms", status_code=201)
+@router.post("/api/rooms", status_code=201, responses=_answers(400, 413))
 def create_room(body: RoomCreate, request: Request, response: Response, rooms: RoomsDep) -> dict[str, Any]:
     """A new room: its join code and links, and the presenter token (answered once; also set as a cookie)."""
     room, token = rooms.create(body.title, body.password)
@@ -113,7 +120,7 @@ def create_room(body: RoomCreate, request: Request, response: Response, rooms: R
     return {"code": room.code, "title": room.title, **_links(request, room), "presenter_token": token}
 
 
-@router.post("/api/rooms/{code}/join")
+@router.post("/api/rooms/{code}/join", responses=_answers(400, 413, 403, 404, 429))
 def join_room(code: str, body: JoinBody, response: Response, participant: ParticipantDep,
               rooms: RoomsDep) -> dict[str, Any]:
     """Admit this browser to the room (checks the password, if the room has one)."""
@@ -128,7 +135,7 @@ def join_room(code: str, body: JoinBody, response: Response, participant: Partic
     return {"code": room.code, "title": room.title}
 
 
-@router.get("/api/rooms/{code}")
+@router.get("/api/rooms/{code}", responses=_answers(403, 404))
 def get_room(room: AudienceRoom, request: Request, participant: ParticipantDep) -> dict[str, Any]:
     """The room as this browser may see it (results of unrevealed polls only for the presenter), with its votes."""
     presenter = is_presenter(request, room)
@@ -136,20 +143,20 @@ def get_room(room: AudienceRoom, request: Request, participant: ParticipantDep) 
     return {**room.view(presenter), "presenter": presenter, "my_votes": mine, **_links(request, room)}
 
 
-@router.put("/api/rooms/{code}/shown")
+@router.put("/api/rooms/{code}/shown", responses=_answers(400, 413, 403, 404))
 def show(body: ShowBody, room: PresenterRoom, rooms: RoomsDep) -> dict[str, Any]:
     """Show something to the whole room (a run now; comparisons and lessons later)."""
     _apply(lambda: rooms.show(room, body.shown.model_dump() if body.shown else None))
     return {"shown": room.shown}
 
 
-@router.post("/api/rooms/{code}/polls", status_code=201)
+@router.post("/api/rooms/{code}/polls", status_code=201, responses=_answers(400, 413, 403, 404, 409))
 def add_poll(room: PresenterRoom, rooms: RoomsDep, poll: Annotated[PollCreate, Body()]) -> dict[str, Any]:
     """A new poll (a draft: open it to take votes)."""
     return _apply(lambda: rooms.add_poll(room, poll)).view(presenter=True)
 
 
-@router.post("/api/rooms/{code}/polls/{poll_id}/votes")
+@router.post("/api/rooms/{code}/polls/{poll_id}/votes", responses=_answers(400, 413, 403, 404, 409, 429))
 def vote(poll_id: str, body: VoteBody, room: AudienceRoom, participant: ParticipantDep,
          rooms: RoomsDep) -> dict[str, Any]:
     """This browser's vote (a second one replaces the first). 404 unknown poll, 409 not open, 422 bad value,
@@ -158,13 +165,14 @@ def vote(poll_id: str, body: VoteBody, room: AudienceRoom, participant: Particip
     return {"poll": poll_id, "value": room.polls[poll_id].votes[participant], "replaced": replaced}
 
 
-@router.post("/api/rooms/{code}/polls/{poll_id}/resolve")
+@router.post("/api/rooms/{code}/polls/{poll_id}/resolve", responses=_answers(400, 413, 403, 404, 409))
 def resolve(poll_id: str, body: ResolveBody, room: PresenterRoom, rooms: RoomsDep) -> dict[str, Any]:
     """Settle a prediction: by naming the answer, or by runs (one per option; the first to reach the target)."""
     return _apply(lambda: rooms.resolve(room, poll_id, body)).view(presenter=True)
 
 
-@router.get("/api/rooms/{code}/polls/{poll_id}/votes.csv", response_class=PlainTextResponse)
+@router.get("/api/rooms/{code}/polls/{poll_id}/votes.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "one row per vote"}, **_answers(403, 404)})
 def votes_csv(poll_id: str, room: PresenterRoom) -> Response:
     """Every vote of the poll, one row each (voters as pseudonyms)."""
     poll = _apply(lambda: room.poll(poll_id))
@@ -172,13 +180,14 @@ def votes_csv(poll_id: str, room: PresenterRoom) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="poll-{poll.id}.csv"'})
 
 
-@router.post("/api/rooms/{code}/polls/{poll_id}/{action}")
+@router.post("/api/rooms/{code}/polls/{poll_id}/actions/{action}", responses=_answers(403, 404, 409))
 def poll_action(poll_id: str, action: PollAction, room: PresenterRoom, rooms: RoomsDep) -> dict[str, Any]:
     """Open, close, reveal (results to the audience) or hide a poll."""
     return _apply(lambda: rooms.act(room, poll_id, action)).view(presenter=True)
 
 
-@router.get("/api/rooms/{code}/qr.svg")
+@router.get("/api/rooms/{code}/qr.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}, "description": "the QR code"}, **_answers(403, 404)})
 def qr(room: AudienceRoom, request: Request) -> Response:
     """A QR code of the join URL (SVG, made here)."""
     return Response(qr_svg(_links(request, room)["join_url"]), media_type="image/svg+xml",

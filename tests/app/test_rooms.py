@@ -44,7 +44,7 @@ def audience(client: TestClient) -> TestClient:
 def add_poll(client: TestClient, room: dict[str, Any], **poll: Any) -> dict[str, Any]:
     r = client.post(f"/api/rooms/{room['code']}/polls", json=poll, headers=auth(room))
     assert r.status_code == 201, r.text
-    opened = client.post(f"/api/rooms/{room['code']}/polls/{r.json()['id']}/open", headers=auth(room))
+    opened = client.post(f"/api/rooms/{room['code']}/polls/{r.json()['id']}/actions/open", headers=auth(room))
     assert opened.status_code == 200, opened.text
     return opened.json()
 
@@ -75,7 +75,7 @@ def test_only_the_presenter_changes_the_room(client: TestClient) -> None:
             client.put(f"/api/rooms/{code}/shown", json={"shown": {"kind": "run", "id": run["id"]}}, headers=headers),
             client.post(f"/api/rooms/{code}/polls", json={"kind": "choice", "question": "q", "options": ["a", "b"]},
                         headers=headers),
-            *[client.post(f"/api/rooms/{code}/polls/{poll['id']}/{a}", headers=headers)
+            *[client.post(f"/api/rooms/{code}/polls/{poll['id']}/actions/{a}", headers=headers)
               for a in ("close", "reveal", "open", "hide")],
             client.post(f"/api/rooms/{code}/polls/{poll['id']}/resolve", json={"option": 0}, headers=headers),
             client.get(f"/api/rooms/{code}/polls/{poll['id']}/votes.csv", headers=headers),
@@ -150,9 +150,9 @@ def test_votes_one_per_participant_replaced_validated_and_exported(client: TestC
     live = {p["id"]: p for p in client.get(f"/api/rooms/{code}").json()["polls"]}
     assert live[slider["id"]]["results"]["values"] == [10.0, 20.0, 55.5]
     assert live[choice["id"]]["results"]["counts"] == [2, 1, 0]
-    assert client.post(f"{url}/{slider['id']}/close").status_code == 200
-    assert client.post(f"{url}/{slider['id']}/close").status_code == 409
-    assert client.post(f"{url}/{slider['id']}/reveal").status_code == 200
+    assert client.post(f"{url}/{slider['id']}/actions/close").status_code == 200
+    assert client.post(f"{url}/{slider['id']}/actions/close").status_code == 409
+    assert client.post(f"{url}/{slider['id']}/actions/reveal").status_code == 200
     audience(client)
     late = client.post(f"{url}/{slider['id']}/votes", json={"value": 50})
     assert late.status_code == 409 and "closed" in late.text
@@ -174,9 +174,9 @@ def test_bad_polls_are_refused_naming_the_field(client: TestClient) -> None:
                         ({"kind": "choice", "question": "", "options": ["a", "b"]}, "question")]:
         r = client.post(url, json=body, headers=auth(room))
         assert r.status_code == 422 and field in r.text, (body, r.text)
-    r = client.post(f"{url}/nopoll/open", headers=auth(room))
+    r = client.post(f"{url}/nopoll/actions/open", headers=auth(room))
     assert r.status_code == 404
-    r = client.post(f"{url}/nopoll/explode", headers=auth(room))
+    r = client.post(f"{url}/nopoll/actions/explode", headers=auth(room))
     assert r.status_code == 422
 
 
@@ -246,7 +246,7 @@ def test_rooms_polls_and_votes_survive_a_restart(tmp_path: Any) -> None:
         assert after["polls"][0]["results"]["values"] == [43.0] and after["polls"][0]["labels"] == ["none", "some",
                                                                                                      "all"]
         assert client.get(f"/api/rooms/{room['code']}").json()["my_votes"] == {poll["id"]: 43.0}  # still admitted
-        r = client.post(f"/api/rooms/{room['code']}/polls/{poll['id']}/close", headers=auth(room))
+        r = client.post(f"/api/rooms/{room['code']}/polls/{poll['id']}/actions/close", headers=auth(room))
         assert r.status_code == 200  # the presenter token still works
 
 

@@ -21,7 +21,7 @@ def make_room(base: str, **body: Any) -> dict[str, Any]:
         auth = {"Authorization": f"Bearer {room['presenter_token']}"}
         poll = http.post(f"/api/rooms/{room['code']}/polls", json={"kind": "slider", "question": EVIL},
                          headers=auth).json()
-        assert http.post(f"/api/rooms/{room['code']}/polls/{poll['id']}/open", headers=auth).status_code == 200
+        assert http.post(f"/api/rooms/{room['code']}/polls/{poll['id']}/actions/open", headers=auth).status_code == 200
     return {**room, "poll": poll["id"]}
 
 

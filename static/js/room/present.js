@@ -47,7 +47,7 @@ function card(poll) {
   const actions = el("div", null, { class: "actions" });
   for (const [action, label] of [["open", "Open"], ["close", "Close"], ["reveal", "Show results"], ["hide", "Hide results"]]) {
     const b = el("button", label, { type: "button", class: "btn", "data-action": action });
-    b.addEventListener("click", () => control("POST", `/polls/${poll.id}/${action}`));
+    b.addEventListener("click", () => control("POST", `/polls/${poll.id}/actions/${action}`));
     actions.append(b);
   }
   if (poll.kind === "prediction") {
