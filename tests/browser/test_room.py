@@ -107,3 +107,35 @@ def test_a_password_room_shows_nothing_before_the_password(page: Page, guard, ba
     expect(page.locator(f'[data-poll="{room["poll"]}"] h3')).to_have_text(EVIL)
     guard.check()
 
+
+
+def test_the_audience_follows_the_run_the_presenter_shows(browser: Browser, base_url: str, new_guard) -> None:  # noqa: ANN001
+    room = make_room(base_url)
+    code = room["code"]
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        made = http.post("/api/runs", json={"task": "add", "arch": "rnn", "rule": "bptt", "steps": 20},
+                         headers={"Origin": base_url})
+        assert made.status_code == 201, made.text
+        run = made.json()["id"]
+    guard = new_guard()
+    audience = browser.new_context(base_url=base_url).new_page()
+    guard.watch(audience)
+    audience.goto(f"/rooms/{code}")
+    expect(audience.locator("#shown-empty")).to_be_visible()
+    presenter_ctx = browser.new_context(base_url=base_url)
+    presenter_ctx.add_cookies([{"name": f"creditlab_presenter_{code}", "value": room["presenter_token"],
+                                "url": base_url}])
+    show = presenter_ctx.new_page()
+    guard.watch(show)
+    show.goto(f"/rooms/{code}/present")
+    show.locator("#show-run").fill(f"{base_url}/#run={run}")  # a pasted watch link works as well as an id
+    show.get_by_role("button", name="Show to the room").click()
+    expect(show.locator("#shown-now")).to_contain_text(run)
+    frame = audience.locator("#shown-frame")
+    expect(frame).to_have_attribute("src", f"/#run={run}")  # the room socket told the audience page
+    expect(audience.locator("#shown-empty")).to_be_hidden()
+    audience.wait_for_function(f"""() => document.getElementById('shown-frame').contentWindow.location.hash
+                                   === '#run={run}'""", timeout=30_000)
+    guard.check()
+    presenter_ctx.close()
+    audience.context.close()
