@@ -8,6 +8,10 @@ latency from the server stamping a state (``sent``) to a listener receiving it (
 and for the presenter the same; the votes accepted; the server's CPU seconds and peak RSS. Bounded: at most 1000
 listeners and 60 s; everything stops by itself.
 
+The listeners and the voter share this one client process, and each vote waits for its answer, so on a small
+machine the *client* sets the pace (compare the server's CPU s/s with 1.0): treat the numbers as lower bounds on
+what the server can do.
+
     python bench/room_load.py [--listeners 50 200] [--seconds 5] [--votes-per-s 20]
 """
 
