@@ -15,6 +15,9 @@ Versions:
 3. ``keyframes`` (run_id, step, data, created): training states kept at intervals over a run's whole length, for
    replay and for reopening any of them as a new run; ``runs.public`` (0/1): listed for everyone, not only its
    owner.
+4. ``rooms`` (code, title, password, presenter, shown, created), ``polls`` (id, room, position, kind, question,
+   config, state, revealed, answer, created) and ``votes`` (poll, participant, value, created; one per participant
+   per poll): the classroom (app/rooms/).
 
 To change the schema: add a function here, append it to :data:`STEPS`, and change the models in
 :mod:`app.store` to match (tests/app/test_migrations.py checks that they do).
@@ -63,8 +66,27 @@ def _v3_keyframes_and_public(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v4_rooms(conn: Connection) -> None:
+    meta = MetaData()
+    Table("rooms", meta,
+          Column("code", String(16), primary_key=True), Column("title", Text, nullable=False),
+          Column("password", String(160)), Column("presenter", String(64), nullable=False),
+          Column("shown", Text), Column("created", Float, nullable=False))
+    Table("polls", meta,
+          Column("id", String(16), primary_key=True), Column("room", String(16), nullable=False, index=True),
+          Column("position", Integer, nullable=False), Column("kind", String(16), nullable=False),
+          Column("question", Text, nullable=False), Column("config", Text, nullable=False),
+          Column("state", String(16), nullable=False), Column("revealed", Integer, nullable=False),
+          Column("answer", Text), Column("created", Float, nullable=False))
+    Table("votes", meta,
+          Column("poll", String(16), primary_key=True), Column("participant", String(64), primary_key=True),
+          Column("value", Text, nullable=False), Column("created", Float, nullable=False))
+    meta.create_all(conn)
+
+
 #: ``STEPS[k]`` upgrades a version-k database to version k + 1.
-STEPS: list[Callable[[Connection], None]] = [_v1_tables, _v2_owner_and_checkpoints, _v3_keyframes_and_public]
+STEPS: list[Callable[[Connection], None]] = [_v1_tables, _v2_owner_and_checkpoints, _v3_keyframes_and_public,
+                                             _v4_rooms]
 LATEST = len(STEPS)
 
 

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 from sqlalchemy import (Float, Integer, LargeBinary, String, Text, create_engine, delete, event, insert, select,
@@ -73,6 +73,44 @@ class KeyframeRow(Base):
     run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     step: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    created: Mapped[float] = mapped_column(Float)
+
+
+class RoomRow(Base):
+    """A classroom room (app/rooms/); its join code is its key."""
+    __tablename__ = "rooms"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    password: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    """``salt$hash`` (PBKDF2-SHA256, hex) of the room's password; null: anyone with the code may join."""
+    presenter: Mapped[str] = mapped_column(String(64))
+    """SHA-256 (hex) of the presenter's token."""
+    shown: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """What the room shows (JSON, app/rooms/models.py ``Shown``); null: nothing yet."""
+    created: Mapped[float] = mapped_column(Float)
+
+
+class PollRow(Base):
+    __tablename__ = "polls"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    room: Mapped[str] = mapped_column(String(16), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)
+    config: Mapped[str] = mapped_column(Text)
+    """The poll as created (JSON: its kind's fields)."""
+    state: Mapped[str] = mapped_column(String(16))
+    revealed: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created: Mapped[float] = mapped_column(Float)
+
+
+class VoteRow(Base):
+    """One participant's vote in one poll (the key makes a second vote replace the first)."""
+    __tablename__ = "votes"
+    poll: Mapped[str] = mapped_column(String(16), primary_key=True)
+    participant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
     created: Mapped[float] = mapped_column(Float)
 
 
@@ -203,6 +241,11 @@ class Store:
         with self.engine.connect() as conn:
             return [orjson.loads(d) for (d,) in conn.execute(query.order_by(RecordRow.step, RecordRow.id))]
 
+    def call(self, write: Callable[[Connection], None]) -> None:
+        """Run ``write(conn)`` in the writer thread's next transaction (for tables this module does not manage,
+        e.g. app/rooms/persist.py)."""
+        self._ops.put(("call", write))
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Block until everything enqueued so far is written (tests, shutdown)."""
         done = threading.Event()
@@ -280,5 +323,7 @@ def _apply(conn: Connection, op: tuple[str, Any]) -> None:
         conn.execute(delete(KeyframeRow.__table__).where(KeyframeRow.run_id == arg["run_id"],
                                                          KeyframeRow.step == arg["step"]))
         conn.execute(insert(KeyframeRow.__table__).values(**arg))
+    elif kind == "call":
+        arg(conn)
     elif kind == "uncheckpoint":
         conn.execute(delete(CheckpointRow.__table__).where(CheckpointRow.run_id == arg))

@@ -1,0 +1,1 @@
+"""Classroom and workshop rooms: a presenter shows something to an audience that follows it live and votes in polls."""

@@ -1,0 +1,135 @@
+"""The rooms of one server: kept in memory, written through to the database, broadcast on every change.
+
+Every change goes through here, so each is checked (the route has already checked who may make it), stored
+(app/rooms/persist.py) and broadcast to the room's listeners (app/rooms/hub.py), in that order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Any
+
+from app.rooms import access, persist
+from app.rooms.hub import RoomHub
+from app.rooms.models import PollCreate, ResolveBody
+from app.rooms.room import Poll, Room, RoomError, first_to_reach
+from app.runs.manager import RunManager
+from app.runs.ratelimit import TokenBucket
+from app.store import Store
+
+
+class Limits:
+    """One token bucket per participant (app/runs/ratelimit.py), the least recently used forgotten past ``cap``."""
+
+    def __init__(self, rate: float, burst: float, cap: int = 20_000):
+        self.rate, self.burst, self.cap = rate, burst, cap
+        self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def take(self, participant: str) -> bool:
+        bucket = self.buckets.pop(participant, None) or TokenBucket(self.rate, self.burst)
+        self.buckets[participant] = bucket
+        if len(self.buckets) > self.cap:
+            self.buckets.popitem(last=False)
+        return bucket.take()
+
+
+class Rooms:
+    def __init__(self, store: Store, manager: RunManager, *, vote_rate: float = 2.0, vote_burst: float = 10.0,
+                 join_rate: float = 0.5, join_burst: float = 10.0):
+        self.store = store
+        self.manager = manager
+        self.rooms = persist.load(store)
+        self.hubs: dict[str, RoomHub] = {}
+        self.votes = Limits(vote_rate, vote_burst)
+        self.joins = Limits(join_rate, join_burst)
+
+    # -- reading ------------------------------------------------------------------------------------------------
+    def get(self, code: str) -> Room:
+        room = self.rooms.get(code.upper())
+        if room is None:
+            raise RoomError(404, f"no room with code {code!r}")
+        return room
+
+    def hub(self, room: Room) -> RoomHub:
+        hub = self.hubs.get(room.code)
+        if hub is None:
+            hub = self.hubs[room.code] = RoomHub(room.view)
+        return hub
+
+    # -- changes ------------------------------------------------------------------------------------------------
+    def create(self, title: str, password: str | None) -> tuple[Room, str]:
+        """A new room and its presenter token (returned once, kept only as a digest)."""
+        code = access.new_code()
+        while code in self.rooms:
+            code = access.new_code()
+        token = access.mint()
+        room = Room(code, title, access.digest(token),
+                    access.hash_password(password) if password is not None else None)
+        self.rooms[code] = room
+        persist.save_room(self.store, room)
+        return room, token
+
+    def show(self, room: Room, shown: dict[str, Any] | None) -> None:
+        if shown is not None and shown["kind"] == "run" and self.manager.get(shown["id"]) is None:
+            raise RoomError(404, f"shown.id: no run with id {shown['id']!r}")
+        room.shown = shown
+        persist.save_room(self.store, room)
+        self._changed(room)
+
+    def add_poll(self, room: Room, spec: PollCreate) -> Poll:
+        if len(room.polls) >= 100:
+            raise RoomError(409, "a room holds at most 100 polls")
+        poll = Poll.new(room.code, len(room.polls), spec)
+        room.polls[poll.id] = poll
+        persist.save_poll(self.store, poll)
+        self._changed(room)
+        return poll
+
+    def act(self, room: Room, poll_id: str, action: str) -> Poll:
+        poll = room.poll(poll_id)
+        poll.act(action)
+        persist.save_poll(self.store, poll)
+        self._changed(room)
+        return poll
+
+    def resolve(self, room: Room, poll_id: str, body: ResolveBody) -> Poll:
+        poll = room.poll(poll_id)
+        n = len(getattr(poll.spec, "options", []))
+        if body.option is not None:
+            if body.option >= n:
+                raise RoomError(422, f"option: must be 0 to {n - 1}")
+            answer: dict[str, Any] = {"option": body.option}
+        else:
+            assert body.runs is not None
+            if len(body.runs) != n:
+                raise RoomError(422, f"runs: give one run per option ({n}), in option order")
+            runs = [self.manager.get(run_id) for run_id in body.runs]
+            missing = [run_id for run_id, run in zip(body.runs, runs) if run is None]
+            if missing:
+                raise RoomError(404, f"runs: no run with id {missing[0]!r}")
+            answer = {**first_to_reach([r.history for r in runs if r], body.metric, body.target),
+                      "runs": body.runs}
+        poll.resolve(answer)
+        persist.save_poll(self.store, poll)
+        self._changed(room)
+        return poll
+
+    def vote(self, room: Room, poll_id: str, participant: str, value: float) -> bool:
+        poll = room.poll(poll_id)
+        poll.check_vote(value)  # a refused vote costs no rate budget
+        if not self.votes.take(participant):
+            raise RoomError(429, "too many votes: wait a moment and vote again")
+        replaced = poll.vote(participant, value)
+        persist.save_vote(self.store, poll, participant, time.time())
+        self._changed(room)
+        return replaced
+
+    def _changed(self, room: Room) -> None:
+        hub = self.hubs.get(room.code)
+        if hub is not None:
+            hub.changed()
+
+    async def close(self) -> None:
+        for hub in self.hubs.values():
+            await hub.close_all()

@@ -1,0 +1,84 @@
+// The presenter's page: show a run to the room, add polls, open/close/reveal/resolve them, watch live tallies.
+// Every change is an HTTP call that the server authorises by the presenter cookie; a refusal is shown, never
+// hidden, and the page changes only when the room socket says the room changed.
+
+import { $, CODE, answerText, api, detailText, drawResults, el, follow, pollMeta, setStatus } from "./common.js";
+
+const base = `/api/rooms/${CODE}`;
+
+async function control(method, path, body) {
+  const r = await api(method, base + path, body);
+  $("control-error").textContent = r.ok ? "" : `Refused (${r.status}): ${detailText(r.body.detail)}`;
+  return r;
+}
+
+function runId(text) {
+  const m = text.trim().match(/run=([A-Za-z0-9_-]+)/);
+  return m ? m[1] : text.trim();
+}
+
+$("show-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  control("PUT", "/shown", { shown: { kind: "run", id: runId($("show-run").value) } });
+});
+$("show-nothing").addEventListener("click", () => control("PUT", "/shown", { shown: null }));
+
+$("poll-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const kind = $("poll-kind").value;
+  const lines = $("poll-options").value.split("\n").map((s) => s.trim()).filter(Boolean);
+  const poll = { kind, question: $("poll-question").value };
+  if (kind === "slider") poll.labels = lines;
+  else poll.options = lines;
+  const r = await control("POST", "/polls", poll);
+  if (r.ok) $("poll-form").reset();
+});
+
+const cards = new Map();
+
+function card(poll) {
+  let c = cards.get(poll.id);
+  if (c) return c;
+  const li = el("li", null, { class: "poll", "data-poll": poll.id });
+  const title = el("h3", poll.question);
+  const meta = el("p", "", { class: "meta" });
+  const answer = el("p", "", { class: "answer" });
+  const plot = el("div", null, { class: "plot" });
+  const actions = el("div", null, { class: "actions" });
+  for (const [action, label] of [["open", "Open"], ["close", "Close"], ["reveal", "Show results"], ["hide", "Hide results"]]) {
+    const b = el("button", label, { type: "button", class: "btn", "data-action": action });
+    b.addEventListener("click", () => control("POST", `/polls/${poll.id}/actions/${action}`));
+    actions.append(b);
+  }
+  if (poll.kind === "prediction") {
+    const select = el("select", null, { "aria-label": "The right answer" });
+    poll.options.forEach((o, i) => select.append(el("option", o, { value: String(i) })));
+    const resolve = el("button", "Resolve with this answer", { type: "button", class: "btn" });
+    resolve.addEventListener("click", () => control("POST", `/polls/${poll.id}/resolve`, { option: Number(select.value) }));
+    const runs = el("input", null, { placeholder: "or run ids, one per option, comma-separated", "aria-label": "Runs that settle it" });
+    const byRuns = el("button", "Resolve by the runs", { type: "button", class: "btn" });
+    byRuns.addEventListener("click", () => control("POST", `/polls/${poll.id}/resolve`,
+      { runs: runs.value.split(",").map((s) => s.trim()).filter(Boolean), target: 0.9 }));
+    actions.append(select, resolve, runs, byRuns);
+  }
+  const csv = el("a", "Votes as CSV", { href: `${base}/polls/${poll.id}/votes.csv`, class: "btn btn-quiet" });
+  actions.append(csv);
+  li.append(title, meta, answer, plot, actions);
+  $("polls").append(li);
+  c = { li, meta, answer, plot };
+  cards.set(poll.id, c);
+  return c;
+}
+
+function render(room) {
+  $("shown-now").textContent = room.shown ? `Showing run ${room.shown.id} to everyone.` : "Nothing is shown.";
+  for (const poll of room.polls) {
+    const c = card(poll);
+    c.meta.textContent = pollMeta(poll);
+    c.answer.textContent = answerText(poll);
+    c.li.dataset.state = poll.state;
+    drawResults(c.plot, poll);
+  }
+}
+
+follow(render, (code) => setStatus(code === 4404 ? "There is no such room." : "This room has a password."));
