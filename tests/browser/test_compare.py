@@ -22,10 +22,10 @@ def traces(page: Page, plot_id: str) -> list[dict]:
 
 def test_three_rules_draw_three_overlaid_loss_lines_and_the_table_names_a_winner(
         page: Page, guard, shots_dir: Path) -> None:  # noqa: ANN001
-    page.goto(f"/compare?task=dnms&rules=bptt,eprop,readout&steps=40&{SMALL}")
+    page.goto(f"/compare?task=dnms&rules=bptt,eprop,readout&steps=40&{SMALL}", timeout=120_000)  # a loaded CI box
     page.wait_for_function("() => window.__compare && window.__compare.ready", timeout=30_000)
     page.click("#cmp-create")
-    page.wait_for_url("**/compare/*", timeout=60_000)
+    page.wait_for_url("**/compare/*", timeout=120_000)
     page.wait_for_function("() => window.__compare.ready && window.__compare.status === 'done'", timeout=180_000)
     for k in range(3):
         wait_drawn(page, "cmp-loss", k, 40)
@@ -54,10 +54,10 @@ def test_three_rules_draw_three_overlaid_loss_lines_and_the_table_names_a_winner
 
 def test_a_sweep_draws_its_points_as_they_finish(page: Page, guard, shots_dir: Path) -> None:  # noqa: ANN001
     page.goto("/compare?task=dnms&rules=bptt,readout&steps=20&setting=task.delay&values=2,4,6&seeds=0"
-              "&set=arch.hidden=8;batch=4")
+              "&set=arch.hidden=8;batch=4", timeout=120_000)
     page.wait_for_function("() => window.__compare && window.__compare.ready", timeout=30_000)
     page.click("#sweep-create")
-    page.wait_for_url("**/sweep/*", timeout=60_000)
+    page.wait_for_url("**/sweep/*", timeout=120_000)
     page.wait_for_function("() => window.__compare.ended", timeout=240_000)
     state = page.evaluate("() => window.__compare")
     assert state["drawn"] == [1, 2, 3, 4, 5, 6]  # one redraw per point

@@ -117,6 +117,9 @@ export class ComparisonView {
         this.charts.loss.extend(i, c.x, c.loss);
         this.charts.acc.extend(i, c.x, c.acc);
         this.charts.align.extend(i, c.ax, c.ay);
+      } else if (m.type === "auth") {
+        this.owner = this.owner || m.owner; // members share the comparison's owner: one answer decides
+        if (this.detail) this.show(this.detail);
       } else if (m.type === "status") {
         this.state.runs[runId] = m.status;
         this.refreshSoon();
@@ -161,7 +164,7 @@ export class ComparisonView {
     this.say(d.message || `${d.status === "done" ? "Finished" : d.status === "running" ? "Training" : "Paused"} — ` +
       `members train ${how}; all share the task, its trials and (same network settings) the initial weights.`,
       d.mode === "in_turn" ? "warn" : "");
-    const mine = Boolean(ownerToken());
+    const mine = Boolean(this.owner); // the server's answer to this browser's token (a link only watches)
     const q = (s) => this.root.querySelector(s);
     q("#cmp-play").disabled = !mine || d.status === "done";
     q("#cmp-play").textContent = d.status === "running" ? "Pause" : "Play";

@@ -49,6 +49,7 @@ export class SweepView {
   }
 
   add(point) {
+    if (this.points.some((p) => p.rule === point.rule && p.value === point.value)) return; // replayed on reconnect
     this.points.push(point);
     const values = this.spec.values;
     this.spec.rules.forEach((rule, i) => {
