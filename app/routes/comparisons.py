@@ -18,7 +18,7 @@ from app.comparisons.sweeps import Sweep, Sweeps
 from app.deps import SettingsDep
 from app.owners import OPTIONAL_TOKEN, TokenDep, digest, mint, require_owner
 from app.protocol import dumps
-from app.routes.api import BAD_JSON, BUSY, CONFLICT, NOT_A_TOKEN, NOT_OWNER, TOO_LARGE, bad_input
+from app.routes.api import BAD_JSON, BUSY, CONFLICT, NOT_A_TOKEN, NOT_OWNER, TOO_LARGE, ErrorDetail, bad_input
 from app.routes.pages import page_data, templates
 from app.runs.controls import Conflict
 from app.runs.limits import LimitExceeded
@@ -26,6 +26,9 @@ from engine.compare import ComparisonSpec, SweepSpec
 from engine.config import ConfigModel, SettingError, describe_validation_error
 
 router = APIRouter(tags=["comparisons"])
+
+NO_COMPARISON = {404: {"model": ErrorDetail, "description": "No comparison has this id."}}
+NO_SWEEP = {404: {"model": ErrorDetail, "description": "No sweep has this id."}}
 
 
 def get_comparisons(conn: HTTPConnection) -> Comparisons:
@@ -84,14 +87,14 @@ async def create_comparison(spec: ComparisonSpec, request: Request, comparisons:
     return answer({**comparison.detail(), "owner_token": token}, status.HTTP_201_CREATED)
 
 
-@router.get("/api/comparisons/{cmp_id}")
+@router.get("/api/comparisons/{cmp_id}", responses=NO_COMPARISON)
 async def get_comparison(cmp_id: str, comparisons: ComparisonsDep) -> Response:
     """The comparison: mode, members (their run info), the table and the winner so far. Public: a link watches."""
     return answer(find(comparisons, cmp_id).detail())
 
 
 @router.post("/api/comparisons/{cmp_id}/control",
-             responses={**BAD_JSON, **NOT_A_TOKEN, **NOT_OWNER, **CONFLICT, **BUSY})
+             responses={**BAD_JSON, **NOT_A_TOKEN, **NOT_OWNER, **NO_COMPARISON, **CONFLICT, **BUSY})
 async def control_comparison(cmp_id: str, control: Annotated[ComparisonControl, Body()],
                              comparisons: ComparisonsDep, token: TokenDep) -> Response:
     """Play, pause or stop the comparison; only its owner may (``Authorization: Bearer <owner_token>``)."""
@@ -135,13 +138,13 @@ async def create_sweep(spec: SweepSpec, request: Request, sweeps: SweepsDep, tok
     return answer({**sw.detail(), "owner_token": token}, status.HTTP_201_CREATED)
 
 
-@router.get("/api/sweeps/{sweep_id}")
+@router.get("/api/sweeps/{sweep_id}", responses=NO_SWEEP)
 async def get_sweep(sweep_id: str, sweeps: SweepsDep) -> Response:
     """The sweep: status, the points finished so far (in the order they finished) and the lines."""
     return answer(find_sweep(sweeps, sweep_id).detail())
 
 
-@router.get("/api/sweeps/{sweep_id}/events")
+@router.get("/api/sweeps/{sweep_id}/events", responses=NO_SWEEP)
 async def sweep_events(sweep_id: str, sweeps: SweepsDep) -> StreamingResponse:
     """Server-sent events: ``point`` for every point so far and each new one as it finishes, then ``end``."""
     sw = find_sweep(sweeps, sweep_id)
@@ -154,7 +157,7 @@ async def sweep_events(sweep_id: str, sweeps: SweepsDep) -> StreamingResponse:
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
 
-@router.post("/api/sweeps/{sweep_id}/control", responses={**BAD_JSON, **NOT_A_TOKEN, **NOT_OWNER})
+@router.post("/api/sweeps/{sweep_id}/control", responses={**BAD_JSON, **NOT_A_TOKEN, **NOT_OWNER, **NO_SWEEP})
 async def control_sweep(sweep_id: str, control: Annotated[SweepControl, Body()], sweeps: SweepsDep,
                         token: TokenDep) -> Response:
     """Stop the sweep (owner only)."""

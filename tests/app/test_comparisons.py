@@ -140,3 +140,10 @@ def test_a_bad_sweep_is_a_422_naming_the_field(client: TestClient, change: dict[
     r = client.post("/api/sweeps", json={**SWEEP, **change})
     assert r.status_code == 422, r.text
     assert [str(p) for p in r.json()["detail"][0]["loc"]] == loc
+
+
+def test_the_compare_pages_are_served_and_the_lab_links_to_them(client: TestClient) -> None:
+    for path, kind in (("/compare", "compare"), ("/compare/abc123", "compare"), ("/sweep/abc123", "sweep")):
+        r = client.get(path)
+        assert r.status_code == 200 and f'data-kind="{kind}"' in r.text and "/static/js/compare/main.js" in r.text
+    assert 'href="/compare"' in client.get("/").text
