@@ -51,11 +51,13 @@ from engine.config import ConfigModel
 CAPABILITIES: dict[str, str] = {
     "differentiable_step": "the step F_θ of Eq. (1) is differentiable by autograd (and ``torch.func``), so the "
                            "network can be unrolled and backpropagated, and its Jacobians J_t and M̄_t computed",
-    "unit_locals": "each unit's local derivatives (``locals``): its own-state Jacobian ∂s_j^t/∂s_j^{t−1} along "
+    "unit_locals": "each unit's local derivatives (``unit_locals``): its own-state Jacobian ∂s_j^t/∂s_j^{t−1} along "
                    "the paths that bypass the recurrent weights, the diagonal of J_t, and the immediate "
-                   "derivative ∂s_j^t/∂W_ji in factored form (a postsynaptic times a presynaptic factor)",
-    "unit_noise": "noise can be injected into each unit's drive (``forward(..., noise=ξ)``), and the presynaptic "
-                  "factor of the weights that drive it is known (``locals``)",
+                   "derivative ∂s_j^t/∂W_ji (by parameter block; factored as post × pre in closed forms); "
+                   "the state is one variable per unit and is the activity",
+    "unit_noise": "noise ξ can be added to each unit's drive (``forward(x, state, noise=ξ)``), and "
+                  "``presynaptic(x_t, a_{t−1})`` gives, for each parameter that drives it linearly, its presynaptic "
+                  "factor (the drive's derivative with respect to W_ji is pre_i)",
 }
 
 #: Parameters of the linear readout, shared by every architecture (Eq. 2).

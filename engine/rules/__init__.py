@@ -13,3 +13,4 @@ from engine.rules import rflo  # noqa: E402,F401
 from engine.rules import readout  # noqa: E402,F401
 from engine.rules import snap1  # noqa: E402,F401
 from engine.rules import uoro  # noqa: E402,F401
+from engine.rules import node_perturbation  # noqa: E402,F401
