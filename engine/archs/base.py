@@ -42,7 +42,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import torch
 from torch import nn
-from torch.func import functional_call, jacrev, vmap
+from torch.func import functional_call, jacrev, jvp, vmap
 
 from engine.config import ConfigModel
 
@@ -239,6 +239,12 @@ class Architecture(nn.Module):
         stacked = type(state)(*(torch.stack(f) for f in zip(*states)))
         blocks = [Block({k: v[0].shape[-1]}, None, None, torch.stack(v)) for k, v in dense.items()]
         return UnitLocals(state, stacked, torch.stack(own), torch.stack(diag), blocks)
+
+    def state_jvp(self, x_t: torch.Tensor, prev: Any, v: torch.Tensor) -> torch.Tensor:
+        """J_t v [B, S] for a tangent v [B, S] of the state (one forward-mode derivative, no Jacobian built), by
+        ``torch.func.jvp``; a subclass may write it in closed form (tested equal)."""
+        with torch.no_grad():
+            return jvp(lambda s: self.flatten(self(x_t, self.unflatten(s))), (self.flatten(prev),), (v,))[1]
 
     def jacobians(self, x_t: torch.Tensor, prev: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """J_t = ∂s_t/∂s_{t−1} [B, S, S] and M̄_t = ∂s_t/∂θ {name: [B, S, *θ.shape]} by ``torch.func``."""

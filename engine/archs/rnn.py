@@ -233,6 +233,12 @@ class RNN(Architecture):
             block = Block({"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}, post, pre)
             return UnitLocals(RNNState(H[-1]), RNNState(H[1:]), 1.0 - alpha, diag, [block])
 
+    def state_jvp(self, x_t: torch.Tensor, prev: RNNState, v: torch.Tensor) -> torch.Tensor:
+        """J_t v of Eq. (4) without forming J_t: (1 − α) v + c_t ⊙ (W v)."""
+        with torch.no_grad():
+            c = self.alpha * self.dphi(self.preactivation(x_t, prev.h))
+            return (1 - self.alpha) * v + c * (v @ self.recurrent_weights().T)
+
     def jacobians(self, x_t: torch.Tensor, prev: RNNState) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Closed forms of Eqs. (4) and (5); equal to the ``torch.func`` default (tested)."""
         h = prev.h.detach()

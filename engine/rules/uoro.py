@@ -15,8 +15,8 @@ M̄_t — RTRL's recursion (ρ₀ and ρ₁ cancel in the products; they only ba
 averaged over many draws of ν approaches RTRL's gradient (statistical test); a single draw is noisy, and the
 noise grows with the network, which is why UORO needs small learning rates.
 
-What the network gives it: J_t s̃ is one forward-mode derivative of the step (``torch.func.jvp``, no Jacobian is
-built), and ν_tᵀ M̄_t comes from the unit locals' immediate derivative, row j of each block scaled by ν_j
+What the network gives it: J_t s̃ is one forward-mode derivative of the step (``state_jvp``: ``torch.func.jvp`` by
+default, closed forms for rnn and gru; no Jacobian is built), and ν_tᵀ M̄_t comes from the unit locals' immediate derivative, row j of each block scaled by ν_j
 (archs.base Eq. 6; for rnn and gru that is all of M̄). The readout gets its exact gradient.
 
 State (``engine.rules.base`` Eq. 3): s̃ and the state, B·2S numbers, and θ̃, B·P numbers — as much as e-prop's
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import torch
 from pydantic import Field
-from torch.func import jvp
 
 from engine.config import ConfigModel
 from engine.rules import RULES
@@ -59,10 +58,6 @@ class UORO(CreditRule):
     online = True
     config: UOROConfig
 
-    def _flat_step(self, x_t: torch.Tensor):
-        arch = self.arch
-        return lambda s: arch.flatten(arch(x_t, arch.unflatten(s)))
-
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
         arch, B, eps_ = self.arch, trial.batch, self.config.epsilon
         dtype = arch.W_out.dtype
@@ -82,8 +77,7 @@ class UORO(CreditRule):
                     theta = [torch.zeros(B, S, sum(c.values()), dtype=dtype) for c in columns]
                     grads = [torch.zeros(S, sum(c.values()), dtype=dtype) for c in columns]
                 for k, x_t in enumerate(inputs):
-                    prev = arch.flatten(state)
-                    _, Js = jvp(self._flat_step(x_t), (prev,), (s_t,))  # J_t s̃_{t−1}
+                    Js = arch.state_jvp(x_t, state, s_t)  # J_t s̃_{t−1}
                     nu = torch.randint(0, 2, (B, S), generator=self.generator).to(dtype).mul_(2).sub_(1)
                     nuM = [b.dense[k] * nu.unsqueeze(-1) if b.dense is not None
                            else (b.post[k] * nu).unsqueeze(-1) * b.pre[k].unsqueeze(-2) for b in loc.blocks]
