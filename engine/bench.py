@@ -26,6 +26,7 @@ from typing import Any, Iterable
 
 import torch
 
+from engine.archs import ARCHS
 from engine.archs.rnn import RNN, RNNConfig
 from engine.rules import RULES
 from engine.rules.base import CreditRule
@@ -48,11 +49,12 @@ def _update(rule: CreditRule, optimizer: torch.optim.Optimizer, task: Add, trial
 
 
 def _bench_size(n: int, T: int, batch: int, names: list[str], warmup: int, repeats: int, budget_s: float,
-                too_big: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
+                too_big: dict[str, tuple[int, int]], arch: str = "rnn") -> list[dict[str, Any]]:
     task = Add(AddConfig(steps=T))
     trial = task.sample(batch, torch.Generator().manual_seed(1))
     probe = Trial(trial.inputs[:2], trial.targets[:2], trial.mask[:2])  # to foresee a rule that would take minutes
-    base = RNN(RNNConfig(hidden=n), task.n_inputs, task.n_outputs, torch.Generator().manual_seed(0))
+    arch_cls = ARCHS.get(arch)
+    base = arch_cls(arch_cls.Config(hidden=n), task.n_inputs, task.n_outputs, torch.Generator().manual_seed(0))
     rows: dict[str, dict[str, Any]] = {}
     live: dict[str, tuple[CreditRule, torch.optim.Optimizer]] = {}
     ref: dict[str, float] = {}  # BPTT's probe and first update (names start with bptt)
@@ -62,8 +64,8 @@ def _bench_size(n: int, T: int, batch: int, names: list[str], warmup: int, repea
         return ms > budget_s * 1000 and ms > 10 * ref.get(key, ms)
 
     for name in names:
-        row = rows[name] = {"rule": name, "n": n, "steps": T, "batch": batch, "ms": None, "state_bytes": None,
-                            "buffer_bytes": None, "note": ""}
+        row = rows[name] = {"rule": name, "arch": arch, "n": n, "steps": T, "batch": batch, "ms": None,
+                            "state_bytes": None, "buffer_bytes": None, "note": ""}
         try:
             cls = RULES.get(name)
             rule = cls(cls.Config(), copy.deepcopy(base), torch.Generator().manual_seed(2))
@@ -110,10 +112,11 @@ def _bench_size(n: int, T: int, batch: int, names: list[str], warmup: int, repea
 
 def run_bench(sizes: Iterable[int] = SIZES, steps: Iterable[int] = STEPS, batch: int = 32,
               rules: Iterable[str] | None = None, threads: int | None = None, warmup: int = 2, repeats: int = 5,
-              budget_s: float = 5.0) -> list[dict[str, Any]]:
-    """Time every rule (or those named in ``rules``; BPTT is always included, as the reference) at every (n, T).
+              budget_s: float = 5.0, arch: str = "rnn") -> list[dict[str, Any]]:
+    """Time every rule that trains ``arch`` (or those named in ``rules``; BPTT is always included, as the reference)
+    at every (n, T).
     Rows: rule, n, steps, batch, ms, ms_ratio, state_bytes, state_bytes_ratio, buffer_bytes, note."""
-    chosen = [name for name, cls in RULES if "rnn" in cls.supports and (rules is None or name in rules)]
+    chosen = [name for name, cls in RULES if arch in cls.supports and (rules is None or name in rules)]
     names = ["bptt"] + [name for name in chosen if name != "bptt"]
     before = torch.get_num_threads()
     if threads is not None:
@@ -123,7 +126,7 @@ def run_bench(sizes: Iterable[int] = SIZES, steps: Iterable[int] = STEPS, batch:
     try:
         for n in sorted(sizes):
             for T in sorted(steps):
-                rows += _bench_size(n, T, batch, names, warmup, repeats, budget_s, too_big)
+                rows += _bench_size(n, T, batch, names, warmup, repeats, budget_s, too_big, arch)
     finally:
         torch.set_num_threads(before)
     return rows

@@ -42,7 +42,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import torch
 from torch import nn
-from torch.func import functional_call, jacrev, vmap
+from torch.func import functional_call, jacrev, jvp, vmap
 
 from engine.config import ConfigModel
 
@@ -54,14 +54,16 @@ CAPABILITIES: dict[str, str] = {
     "jacobians": "the step's Jacobians J_t = ∂s_t/∂s_{t−1} and M̄_t = ∂s_t/∂θ can be computed for RTRL "
                  "(``jacobians``, by ``torch.func`` by default: the step must be free of data-dependent Python, "
                  "which a spiking step with its custom pseudo-derivative is not)",
-    "unit_locals": "each unit's local derivatives (``locals``): its own-state Jacobian ∂s_j^t/∂s_j^{t−1} along "
+    "unit_locals": "each unit's local derivatives (``unit_locals``): its own-state Jacobian ∂s_j^t/∂s_j^{t−1} along "
                    "the paths that bypass the recurrent weights, the diagonal of J_t, and the immediate "
-                   "derivative ∂s_j^t/∂W_ji in factored form (a postsynaptic times a presynaptic factor)",
+                   "derivative ∂s_j^t/∂W_ji (by parameter block; factored as post × pre in closed forms); "
+                   "the state is one variable per unit and is the activity",
     "spiking": "spiking units with a pseudo-derivative ψ for the non-differentiable spike, and the leaky "
                "integrate-and-fire state (membrane potential, threshold adaptation, refractory count) that the "
                "spiking e-prop traces and MDGL are written for (``engine.archs.lif``)",
-    "unit_noise": "noise can be injected into each unit's drive (``forward(..., noise=ξ)``), and the presynaptic "
-                  "factor of the weights that drive it is known (``locals``)",
+    "unit_noise": "noise ξ can be added to each unit's drive (``forward(x, state, noise=ξ)``), and "
+                  "``presynaptic(x_t, a_{t−1})`` gives, for each parameter that drives it linearly, its presynaptic "
+                  "factor (the drive's derivative with respect to W_ji is pre_i)",
 }
 
 #: Parameters of the linear readout, shared by every architecture (Eq. 2).
@@ -243,6 +245,12 @@ class Architecture(nn.Module):
         stacked = type(state)(*(torch.stack(f) for f in zip(*states)))
         blocks = [Block({k: v[0].shape[-1]}, None, None, torch.stack(v)) for k, v in dense.items()]
         return UnitLocals(state, stacked, torch.stack(own), torch.stack(diag), blocks)
+
+    def state_jvp(self, x_t: torch.Tensor, prev: Any, v: torch.Tensor) -> torch.Tensor:
+        """J_t v [B, S] for a tangent v [B, S] of the state (one forward-mode derivative, no Jacobian built), by
+        ``torch.func.jvp``; a subclass may write it in closed form (tested equal)."""
+        with torch.no_grad():
+            return jvp(lambda s: self.flatten(self(x_t, self.unflatten(s))), (self.flatten(prev),), (v,))[1]
 
     def jacobians(self, x_t: torch.Tensor, prev: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """J_t = ∂s_t/∂s_{t−1} [B, S, S] and M̄_t = ∂s_t/∂θ {name: [B, S, *θ.shape]} by ``torch.func``."""

@@ -135,6 +135,15 @@ class GRU(Architecture):
             ]
             return UnitLocals(GRUState(h), GRUState(torch.stack(hs)), torch.stack(own), torch.stack(diag), blocks)
 
+    def state_jvp(self, x_t: torch.Tensor, prev: GRUState, v: torch.Tensor) -> torch.Tensor:
+        """J_t v of Eq. (12) without forming J_t."""
+        with torch.no_grad():
+            h = prev.h
+            z, r, n, u = self.gates(x_t, h, h)
+            g = (1 - z) * (1 - n * n)
+            return (z * v + (h - n) * z * (1 - z) * (v @ self.W_hz.T) + g * u * r * (1 - r) * (v @ self.W_hr.T)
+                    + g * r * (v @ self.W_hn.T))
+
     def jacobians(self, x_t: torch.Tensor, prev: GRUState) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Eq. (12) and M̄_t[k, (i, j)] = δ_ki post_i pre_j from the blocks of Eqs. (8)–(11)."""
         loc = self.unit_locals(x_t.unsqueeze(0), prev)

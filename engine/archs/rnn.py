@@ -108,7 +108,7 @@ class RNN(Architecture):
     Config = RNNConfig
     description = "Leaky rate network: h ← (1−α)h + α·φ(W_rec h + W_in x + b), linear readout."
     reference = "Song, Yang & Wang 2016, PLoS Comput Biol; Murray 2019, eLife"
-    provides = frozenset({"differentiable_step", "jacobians", "unit_locals"})
+    provides = frozenset({"differentiable_step", "jacobians", "unit_locals", "unit_noise"})
     shown_weights = ("W_rec", "W_in", "W_out")
     config: RNNConfig
 
@@ -155,9 +155,14 @@ class RNN(Architecture):
     def preactivation(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:  # Eq. (1)
         return h_prev @ self.recurrent_weights().T + x_t @ self.W_in.T + self.b
 
-    def forward(self, x_t: torch.Tensor, state: RNNState, presyn: torch.Tensor | None = None) -> RNNState:  # Eq. (2)
-        """One step; ``presyn`` replaces h_{t−1} in the recurrent input W_rec h_{t−1} (archs.base Eq. 4)."""
+    def forward(self, x_t: torch.Tensor, state: RNNState, presyn: torch.Tensor | None = None,
+                noise: torch.Tensor | None = None) -> RNNState:  # Eq. (2)
+        """One step; ``presyn`` replaces h_{t−1} in the recurrent input W_rec h_{t−1} (archs.base Eq. 4), and
+        ``noise`` ξ_t [B, n] is added to the drive, u_t + ξ_t (capability "unit_noise"; its presynaptic factor is
+        ``presynaptic``)."""
         u = self.preactivation(x_t, state.h if presyn is None else presyn)
+        if noise is not None:
+            u = u + noise
         return RNNState((1 - self.alpha) * state.h + self.alpha * self.phi(u))
 
     def activity(self, state: RNNState) -> torch.Tensor:
@@ -227,6 +232,12 @@ class RNN(Architecture):
             diag = post * torch.diagonal(W) + (1 - alpha)
             block = Block({"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}, post, pre)
             return UnitLocals(RNNState(H[-1]), RNNState(H[1:]), 1.0 - alpha, diag, [block])
+
+    def state_jvp(self, x_t: torch.Tensor, prev: RNNState, v: torch.Tensor) -> torch.Tensor:
+        """J_t v of Eq. (4) without forming J_t: (1 − α) v + c_t ⊙ (W v)."""
+        with torch.no_grad():
+            c = self.alpha * self.dphi(self.preactivation(x_t, prev.h))
+            return (1 - self.alpha) * v + c * (v @ self.recurrent_weights().T)
 
     def jacobians(self, x_t: torch.Tensor, prev: RNNState) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Closed forms of Eqs. (4) and (5); equal to the ``torch.func`` default (tested)."""

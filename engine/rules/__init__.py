@@ -14,3 +14,5 @@ from engine.rules import readout  # noqa: E402,F401
 from engine.rules import snap1  # noqa: E402,F401
 from engine.rules import eprop_lif  # noqa: E402,F401
 from engine.rules import mdgl  # noqa: E402,F401
+from engine.rules import uoro  # noqa: E402,F401
+from engine.rules import node_perturbation  # noqa: E402,F401

@@ -159,6 +159,19 @@ def readout_grads(errors: torch.Tensor, activity: torch.Tensor) -> dict[str, tor
     }
 
 
+def block_grads(arch: Architecture, columns: list[dict[str, int]], grads: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Cut each parameter block's [S, m] gradient (``engine.archs.base.Block``: its parameters' columns side by side)
+    into the parameters, masking absent synapses (``grad_masks``)."""
+    params, masks, out = arch.recurrent_parameters(), arch.grad_masks(), {}
+    for cols, G in zip(columns, grads):
+        start = 0
+        for name, width in cols.items():
+            g = G[:, start:start + width].reshape(params[name].shape).clone()
+            out[name] = g * masks[name] if name in masks else g
+            start += width
+    return out
+
+
 def bptt_work(arch: Architecture, batch: int, steps: int, calls_per_step: float = 2.2) -> Work:
     """The forward pass costs about 2·B·(P + n·O) flops per step (one multiply-add per parameter and trial), and
     backpropagating it about twice that; the operations issued per step (about 15 forward, with their backward

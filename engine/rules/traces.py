@@ -66,7 +66,7 @@ from pydantic import Field
 
 from engine.archs.base import Architecture, Block, UnitLocals
 from engine.config import ConfigModel
-from engine.rules.base import CreditRule, Pass, Work
+from engine.rules.base import CreditRule, Pass, Work, block_grads
 from engine.rules.feedback import Feedback, FeedbackScale
 from engine.tasks.base import Task
 from engine.trial import Trial
@@ -199,7 +199,7 @@ class EligibilityRule(CreditRule):
                         traces[i] = self._chunk(traces[i], block.post, block.pre, L, G, chunk.own, last)
                 outs.append(y)
                 acts.append(chunk.h)
-        grads = self._split(Gs)
+        grads = block_grads(self.arch, self.blocks, Gs)  # masked
         grads["W_out"], grads["b_out"] = W_out_grad, b_out_grad
         outputs = torch.cat(outs, 1).transpose(0, 1)
         return grads, Pass(task.loss(outputs, trial), outputs, torch.cat(acts, 1).transpose(0, 1))
@@ -265,19 +265,6 @@ class EligibilityRule(CreditRule):
             filt = torch.where(lag[None, :] >= lag[:, None], powers[(lag[None, :] - lag[:, None]).clamp_min(0)], 0.0)
             self._cache[key] = powers, filt
         return self._cache[key]
-
-    def _split(self, Gs: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Cut each block's [n, m] gradient of Eq. (2) into its parameters, masking absent synapses."""
-        out = {}
-        params = self.arch.recurrent_parameters()
-        masks = self.arch.grad_masks()
-        for cols, G in zip(self.blocks, Gs):
-            start = 0
-            for name, size in cols.items():
-                g = G[:, start:start + size].reshape(params[name].shape).clone()
-                out[name] = g * masks[name] if name in masks else g
-                start += size
-        return out
 
     # -- lifecycle, display, cost --------------------------------------------------------------------------------
     def apply(self, grads: dict[str, torch.Tensor]) -> None:

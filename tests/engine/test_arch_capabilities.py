@@ -39,3 +39,15 @@ def test_a_new_architecture_is_picked_up_by_what_it_provides(monkeypatch):
     assert "needs unit_locals" in msg and "architectures that have it: " in msg and "rnn" in msg
     assert "'bare-test' supports: bptt, tbptt, rtrl, readout" in msg
     assert isinstance(Bare.__mro__[1], type) and issubclass(Bare, nn.Module)
+
+
+@pytest.mark.parametrize("arch", list(ARCHS.names()))
+def test_the_snapshot_lists_the_weight_matrices_the_network_declares(arch):
+    from engine.training import Trainer
+
+    trainer = Trainer(RunSpec(task="add", arch=arch, rule="bptt", steps=1, batch=2, arch_config={"hidden": 5}))
+    list(trainer.run())
+    weights = trainer.snapshot()["weights"]
+    names = trainer.arch.weight_names()
+    assert "W_out" in names and list(weights) == [k for n in names for k in (n, n + "_change")]
+    assert all(weights[n].shape == tuple(getattr(trainer.arch, n).shape) for n in names)

@@ -61,3 +61,6 @@ def test_closed_form_jacobians_equal_torch_func(name):
     J_ref, M_ref = Architecture.jacobians(arch, x, prev)
     assert torch.allclose(J, J_ref, atol=1e-12)
     assert set(M) == set(M_ref) and all(torch.allclose(M[k], M_ref[k], atol=1e-12) for k in M)
+    v = torch.randn(2, J.shape[-1], dtype=F64)
+    assert torch.allclose(arch.state_jvp(x, prev, v), Architecture.state_jvp(arch, x, prev, v), atol=1e-12)
+    assert torch.allclose(arch.state_jvp(x, prev, v), torch.einsum("bij,bj->bi", J, v), atol=1e-12)

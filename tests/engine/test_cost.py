@@ -39,6 +39,10 @@ FORMULAS = {  # (rule, config) -> state_bytes(n, T, alpha)
     ("rflo", "{}"): lambda n, T, c, a: eprop_like(n, T, {"feedback": "random"}, a),
     ("rflo", "{'impl': 'stepwise'}"): lambda n, T, c, a: eprop_like(n, T, {"feedback": "random"}, a),
     ("readout", "{}"): lambda n, T, c, a: BATCH * n * W,
+    # SnAp-1: e-prop's state with the trace kept even at α = 1 (its filter, J's diagonal, is not zero there)
+    ("snap1", "{}"): lambda n, T, c, a: (BATCH * n * (n + I + 1) + BATCH * ((n + I + 1) + 3 * n + O)) * W,
+    ("uoro", "{}"): lambda n, T, c, a: BATCH * (2 * n + n * (n + I + 1)) * W,  # s̃, the state and θ̃
+    ("node_perturbation", "{}"): lambda n, T, c, a: (BATCH * (n * (n + I + 1) + 2 * n) + 1) * W,
 }
 CASES = [(name, eval(config)) for name, config in FORMULAS]
 

@@ -6,12 +6,13 @@ import torch
 
 from engine.archs import ARCHS
 from engine.rules import RULES
+from engine.rules.traces import EligibilityRule
 from engine.tasks import TASKS
 
 F64 = torch.float64
 LOCAL = [name for name, cls in ARCHS if "unit_locals" in cls.provides]
-TRACE_RULES = [name for name, cls in RULES if "unit_locals" in cls.needs and "symmetric" in str(
-    cls.Config.model_fields.get("feedback").annotation)]
+#: The e-prop family: eligibility rules whose traces are filtered by the own-state Jacobian (SnAp-1 has its own test).
+TRACE_RULES = [name for name, cls in RULES if issubclass(cls, EligibilityRule) and cls.trace_filter == "own"]
 
 
 def setup(arch_name: str, task_name: str, seed: int):
