@@ -26,7 +26,8 @@ const OUT_OF_VIEW_MS = 2000; // a Plotly chart out of view: brought up to date e
 const DRAW_SHARE = 0.12; // drawing's share of the main thread while a run streams
 const FRAME_MS = 1000 / 60; // a frame at the display's usual rate
 const FREE_MS = 4; // a job whose frame ran this little over needs no rest
-const MAX_REST_MS = 1500; // a slow job never holds back the next for longer
+const MAX_REST_MS = 600; // a slow job never holds back the next for longer
+const CHEAP_MS = 6; // a frame's drawing may go on with a snapshot's next part while it has taken less than this
 const QUIET_MS = 300; // no message for this long: the stream has stopped, and whatever is left is drawn at once
 const MAX_HISTORY_POINTS = 5000;
 
@@ -258,8 +259,13 @@ export class Dashboard {
         this.curveJob(now, quiet);
       if (!job) return;
       this.jobAt = now;
+      const started = performance.now();
       try {
         job();
+        // The canvas parts of a snapshot (weights, activity, signals) cost well under a millisecond: go on with the
+        // snapshot's next parts in the same frame while it stays cheap, so a slow machine that rests between costly
+        // Plotly jobs does not starve the heatmaps.
+        while (this.snapParts.length && performance.now() - started < CHEAP_MS) this.snapParts.shift()();
       } catch (err) {
         console.warn("draw failed", err);
       }
