@@ -12,7 +12,7 @@ import { installKeyboard } from "./keyboard.js";
 import { hashChangedExternally, parseHash } from "./state.js";
 import { $, app, credit, subscribe } from "./store.js";
 import { LIVE, isStale, render, showStats } from "./status.js";
-import { applySetup, changed, pickArch, pickTask } from "./setup.js";
+import { applySetup, changed, pickArch, pickRule, pickTask } from "./setup.js";
 import { restoreView, toggleSetup, togglePresenter } from "./layout.js";
 import { schedulePreview } from "./preview.js";
 import { attach, control } from "./runs.js";
@@ -47,6 +47,9 @@ function wireChrome() {
   $("btn-setup").addEventListener("click", toggleSetup);
   $("pick-task").addEventListener("change", (e) => pickTask(e.target.value));
   $("pick-arch").addEventListener("change", (e) => pickArch(e.target.value));
+  $("quick-task").addEventListener("change", (e) => pickTask(e.target.value));
+  $("quick-arch").addEventListener("change", (e) => pickArch(e.target.value));
+  $("quick-rule").addEventListener("change", (e) => pickRule(e.target.value));
   $("speed").addEventListener("change", (e) => {
     if (app.runId && !isStale() && LIVE.has(app.run?.status)) guarded(() => control("speed", Number(e.target.value)));
   });

@@ -6,7 +6,7 @@
 // place. The set-up panels fold away while it is on and come back as they were when it ends; folding them is the
 // page's own doing, so it is never remembered as the person's choice.
 
-import { $, app, notify } from "./store.js";
+import { $, app } from "./store.js";
 import { setProjector } from "./plots/common.js";
 
 const SETUP_KEY = "creditlab.setupOpen";
@@ -37,6 +37,7 @@ function chartsResize() {
 function showSetup() {
   const open = app.view.presenter ? app.view.setupInPresenter : app.view.setupOpen;
   $("pipeline").hidden = !open;
+  document.documentElement.classList.toggle("setup-folded", !open); // the one-line set-up stands in for it
   $("btn-setup").setAttribute("aria-expanded", String(open));
   $("btn-setup").querySelector(".label").textContent = open ? "Hide set-up" : "Show set-up";
 }
@@ -50,7 +51,6 @@ export function setSetupOpen(open) {
   }
   showSetup();
   chartsResize();
-  notify("view", app.view);
 }
 
 export function toggleSetup() {
@@ -67,15 +67,27 @@ export function setPresenter(on) {
   setProjector(on);
   showSetup();
   chartsResize();
-  notify("view", app.view);
 }
 
 export function togglePresenter() {
   setPresenter(!app.view.presenter);
 }
 
+/**
+ * The presenter layout sizes the four key charts to the screen left under the header and the one-line set-up
+ * (--chrome, in px, for app.css); both can wrap or change, so it is measured whenever they resize.
+ */
+function measureChrome() {
+  const bar = document.querySelector(".setup-bar");
+  const below = bar.offsetTop + bar.offsetHeight + parseFloat(getComputedStyle(bar).marginBottom || "0");
+  document.documentElement.style.setProperty("--chrome", `${Math.ceil(below)}px`);
+}
+
 /** The view as it was last time: set-up open unless folded by the person, presenter mode if it was on. */
 export function restoreView() {
+  const watch = new ResizeObserver(measureChrome);
+  watch.observe(document.querySelector(".masthead"));
+  watch.observe(document.querySelector(".setup-bar"));
   app.view.setupOpen = remembered(SETUP_KEY, true);
   setPresenter(remembered(PROJECTOR_KEY, false));
 }

@@ -135,6 +135,7 @@ export function pickTask(name) {
   // Network settings the old or the new task brings its own default for go back to the (new) default.
   const own = { ...(entry("tasks", app.setup.task)?.network || {}), ...(entry("tasks", name)?.network || {}) };
   app.setup.task = name;
+  $("pick-task").value = name; // when picked in the one-line set-up
   app.setup.task_config = {};
   if (Object.keys(own).length) {
     for (const k of Object.keys(own)) delete app.setup.arch_config[k];
@@ -149,6 +150,7 @@ export function pickTask(name) {
 
 export function pickArch(name) {
   app.setup.arch = name;
+  $("pick-arch").value = name;
   app.setup.arch_config = {};
   describe($("arch-desc"), entry("archs", name));
   buildGroup("arch_config");
@@ -161,7 +163,7 @@ export function pickArch(name) {
   changed();
 }
 
-function pickRule(name, rebuildList = true) {
+export function pickRule(name, rebuildList = true) {
   app.setup.rule = name;
   app.setup.rule_config = {};
   describe($("rule-desc"), entry("rules", name));
@@ -191,7 +193,7 @@ function noteKinship() {
   $("rule-kin").textContent = kinshipNote(app.setup.rule, app.setup.rule_config, r?.description || "");
 }
 
-/** Any setup change: new URL hash, status text (a stale run says so), the one-line summary. */
+/** Any setup change: new URL hash, status text (a stale run says so), the one-line set-up. */
 export function changed() {
   noteKinship();
   writeHash(app.setup, app.runId);
@@ -201,28 +203,21 @@ export function changed() {
   notify("changed");
 }
 
+/**
+ * The one-line set-up (task → network → rule) whose pickers work in place: the same choices as the panels, for
+ * when the panels are folded (presenter mode). A rule the network cannot train is listed, disabled, with the reason.
+ */
 function summarise() {
-  const el = $("setup-summary");
-  el.replaceChildren();
-  const part = (label, value) => {
-    const span = document.createElement("span");
-    span.textContent = `${label} ${value}`;
-    return span;
-  };
-  const arrow = () => {
-    const a = document.createElement("span");
-    a.className = "sep";
-    a.setAttribute("aria-hidden", "true");
-    a.textContent = "→";
-    return a;
-  };
-  const sw = document.createElement("span");
-  sw.className = "swatch";
-  sw.style.background = app.colours[app.setup.rule] || "#000";
-  sw.setAttribute("aria-hidden", "true");
-  const rule = part("rule", app.setup.rule);
-  rule.prepend(sw, " ");
-  el.append(part("task", app.setup.task), arrow(), part("network", app.setup.arch), arrow(), rule);
+  fillSelect($("quick-task"), app.catalog.tasks, app.setup.task);
+  fillSelect($("quick-arch"), app.catalog.archs, app.setup.arch);
+  const ok = compatibleRules(app.setup.arch);
+  const rules = $("quick-rule");
+  fillSelect(rules, app.catalog.rules, app.setup.rule);
+  for (const o of rules.options) {
+    o.disabled = !ok.includes(o.value);
+    if (o.disabled) o.textContent = `${o.value} (not for ${app.setup.arch})`;
+  }
+  $("quick-rule-swatch").style.background = app.colours[app.setup.rule] || "#000";
 }
 
 export function applySetup(setup) {

@@ -7,7 +7,6 @@
 //   "changed"    something the status line or the buttons show changed (status.js redraws them)
 //   "lr"         the set-up's learning rate was edited (value): a live run is steered to it (controls.js)
 //   "run-setup"  a run opened from a link brought its own set-up (setup): the set-up shows it (setup.js, preview.js)
-//   "view"       what is shown changed: set-up open or closed, presenter layout on or off (layout.js)
 
 import { emptySetup } from "./state.js";
 
