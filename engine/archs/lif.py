@@ -82,24 +82,49 @@ class LIFState(NamedTuple):
     """Steps done [B, 1] (keys the Poisson draws of Eq. 9)."""
 
 
-class SpikeFunction(torch.autograd.Function):
-    """H(x) forward, γ max(0, 1 − |x|) backward (Eq. 8 with x = (v − A)/v_th); ``torch.func``-compatible."""
+def _psi(u: torch.Tensor, free: torch.Tensor | None, v_th: float, gamma: float) -> torch.Tensor:
+    """ψ of Eq. (8) from u = v − β a (so that v − A = u − v_th) and the non-refractory flags ``free``."""
+    psi = torch.sub(u, v_th).abs_().neg_().add_(v_th).clamp_min_(0).mul_(gamma / (v_th * v_th))
+    return psi if free is None else psi * free
+
+
+class Spike(torch.autograd.Function):
+    """z = H(u − v_th) · free forward, ψ of Eq. (8) backward, for u = v − β a and ``free`` [not refractory] (0/1, or
+    None when there is no refractory period)."""
+
+    @staticmethod
+    def forward(ctx: Any, u: torch.Tensor, free: torch.Tensor | None, v_th: float, gamma: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(u, free)
+        ctx.v_th, ctx.gamma = v_th, gamma
+        z = (u > v_th).to(u.dtype)
+        return z if free is None else z.mul_(free)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None, None]:  # type: ignore[override]
+        u, free = ctx.saved_tensors
+        return grad * _psi(u, free, ctx.v_th, ctx.gamma), None, None, None
+
+
+class SpikeFunc(torch.autograd.Function):
+    """:class:`Spike` in the form ``torch.func`` transforms accept (used only under them: the check of the
+    signature that this form costs on every call doubles the step time of a small network)."""
 
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(x: torch.Tensor, gamma: float) -> torch.Tensor:  # type: ignore[override]
-        return (x > 0).to(x.dtype)
+    def forward(u: torch.Tensor, free: torch.Tensor | None, v_th: float, gamma: float) -> torch.Tensor:  # type: ignore[override]
+        z = (u > v_th).to(u.dtype)
+        return z if free is None else z * free
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-        ctx.save_for_backward(inputs[0])
-        ctx.gamma = inputs[1]
+        ctx.save_for_backward(inputs[0], inputs[1])
+        ctx.v_th, ctx.gamma = inputs[2], inputs[3]
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
-        (x,) = ctx.saved_tensors
-        return grad * ctx.gamma * (1 - x.abs()).clamp_min(0), None
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None, None]:  # type: ignore[override]
+        u, free = ctx.saved_tensors
+        return grad * _psi(u, free, ctx.v_th, ctx.gamma), None, None, None
 
 
 class RatePenalty(torch.autograd.Function):
@@ -215,6 +240,7 @@ class LIF(Architecture):
         self.register_buffer("rec_mask", mask)
         self.register_buffer("sign", sign)
         self.register_buffer("adaptive", adaptive)
+        self.any_adaptive = bool(adaptive.any())
         self.register_buffer("beta", adaptive.to(dtype) * beta)
         self.W_in = nn.Parameter(torch.randn(n, n_inputs, generator=g, dtype=dtype) * c.input_scale / n_inputs ** 0.5)
         self.W_rec = nn.Parameter(w * mask)
@@ -256,7 +282,7 @@ class LIF(Architecture):
     def _poisson(self, x: torch.Tensor, t: int) -> torch.Tensor:
         """Eq. (9) for float64 CPU rates x [B, I] at step t."""
         key = zlib.crc32(x.contiguous().numpy().tobytes(), zlib.crc32(f"{self.seed}:{t}".encode()))
-        u = torch.rand(x.shape, generator=torch.Generator().manual_seed(key), dtype=torch.float64)
+        u = torch.rand(x.shape, generator=torch.Generator().manual_seed(key))
         return (u < x.clamp(0, 1) * (self.config.input_rate * self.config.dt / 1000)).to(torch.float64)
 
     # -- dynamics -----------------------------------------------------------------------------------------------
@@ -264,39 +290,50 @@ class LIF(Architecture):
         z = self.W_rec.new_zeros(batch, self.n_units)
         return LIFState(z, z, z, z, z, self.W_rec.new_zeros(batch, 1))
 
+    def free(self, r_prev: torch.Tensor) -> torch.Tensor | None:
+        """1 where a neuron may spike (not refractory, Eq. 5), as numbers; None without a refractory period."""
+        return None if self.n_ref == 0 else (r_prev <= 0).to(r_prev.dtype)
+
+    def spike(self, u: torch.Tensor, free: torch.Tensor | None) -> torch.Tensor:
+        """z of Eq. (4) for u = v − β a, with the pseudo-derivative of Eq. (8)."""
+        c = self.config
+        if torch._C._are_functorch_transforms_active():
+            return SpikeFunc.apply(u, free, c.v_th, c.gamma)
+        if torch.is_grad_enabled() and u.requires_grad:
+            return Spike.apply(u, free, c.v_th, c.gamma)
+        z = (u > c.v_th).to(u.dtype)  # no graph: the same numbers without the autograd function
+        return z if free is None else z * free
+
     def fire(self, v: torch.Tensor, A: torch.Tensor, r_prev: torch.Tensor) -> torch.Tensor:
-        """z of Eq. (4) with the pseudo-derivative of Eq. (8)."""
-        if torch.is_grad_enabled() and (v.requires_grad or A.requires_grad):
-            z = SpikeFunction.apply((v - A) / self.config.v_th, self.config.gamma)
-        else:  # no graph: the same numbers without the autograd function's overhead
-            z = (v > A).to(v.dtype)
-        return z if self.n_ref == 0 else z * (r_prev <= 0).to(z.dtype)
+        """z of Eq. (4) from the membrane potential and the threshold."""
+        return self.spike(v - A + self.config.v_th, self.free(r_prev))
 
     def pseudo_derivative(self, v: torch.Tensor, A: torch.Tensor, r_prev: torch.Tensor) -> torch.Tensor:
         """ψ of Eq. (8), no graph."""
-        c = self.config
-        psi = (1 - ((v - A) / c.v_th).abs()).clamp_min(0) * (c.gamma / c.v_th)
-        return psi if self.n_ref == 0 else psi * (r_prev <= 0).to(psi.dtype)
+        return _psi(v - A + self.config.v_th, self.free(r_prev), self.config.v_th, self.config.gamma)
 
     def refractory_next(self, z: torch.Tensor, r_prev: torch.Tensor) -> torch.Tensor:
         """Eq. (5), no graph."""
         if self.n_ref == 0:
-            return torch.zeros_like(r_prev)
-        z = z.detach()
-        return self.n_ref * z + (1 - z) * (r_prev - 1).clamp_min(0)
+            return r_prev
+        return torch.where(z.detach() > 0, float(self.n_ref), (r_prev - 1).clamp_min_(0))
 
     def step(self, drive: torch.Tensor, state: LIFState, recurrent: torch.Tensor | None = None,
-             W: torch.Tensor | None = None) -> LIFState:
+             W: torch.Tensor | None = None, W_T: torch.Tensor | None = None) -> LIFState:
         """Eqs. (1)–(6) for an input drive W_in x̂_t [B, n]. ``recurrent``: the spikes z_{t−1} sent through W (default
-        the state's own; e-prop's autograd construction passes them detached); ``W``: the recurrent matrix."""
-        W = self.recurrent_weights() if W is None else W
+        the state's own; e-prop's autograd construction passes them detached); ``W`` (or its transpose ``W_T``): the
+        recurrent matrix, formed once per trial by the caller."""
+        if W_T is None:
+            W_T = (self.recurrent_weights() if W is None else W).T
         z_prev = state.z
         rec = z_prev if recurrent is None else recurrent
-        a = self.rho * state.a + z_prev  # Eq. (1)
-        A = self.config.v_th + self.beta * a  # Eq. (2)
-        v = self.alpha * state.v + rec @ W.T + drive - self.config.v_th * z_prev.detach()  # Eq. (3)
-        z = self.fire(v, A, state.r)  # Eq. (4)
-        zf = self.kappa * state.zf + (1 - self.kappa) * z  # Eq. (6)
+        a = torch.add(z_prev, state.a, alpha=self.rho)  # Eq. (1)
+        leak = torch.add(drive, state.v, alpha=self.alpha).sub_(z_prev.detach(), alpha=self.config.v_th)
+        v = torch.addmm(leak, rec, W_T)  # Eq. (3)
+        u = torch.addcmul(v, self.beta, a, value=-1.0) if self.any_adaptive else v  # v − A + v_th (Eq. 2)
+        free = self.free(state.r)
+        z = self.spike(u, free)  # Eq. (4)
+        zf = torch.lerp(state.zf, z, 1 - self.kappa)  # Eq. (6)
         return LIFState(v, a, z, self.refractory_next(z, state.r), zf, state.t + 1)
 
     def forward(self, x_t: torch.Tensor, state: LIFState) -> LIFState:
@@ -312,22 +349,27 @@ class LIF(Architecture):
 
     def trajectory(self, inputs: torch.Tensor, state: LIFState | None = None) -> LIFState:
         """Every step's state of a trial [T, B, I], fields stacked time first (graph kept)."""
+        return LIFState(*(torch.stack(f) for f in zip(*self._unroll(inputs, state))))
+
+    def _unroll(self, inputs: torch.Tensor, state: LIFState | None) -> list[LIFState]:
+        """The states of a trial, the input drive of every step in one product and W formed once."""
         state = self.init_state(inputs.shape[1]) if state is None else state
-        W = self.recurrent_weights()
+        W_T = self.recurrent_weights().T
         states = []
         for d in self.encode_all(inputs) @ self.W_in.T:
-            state = self.step(d, state, W=W)
+            state = self.step(d, state, W_T=W_T)
             states.append(state)
-        return LIFState(*(torch.stack(f) for f in zip(*states)))
+        return states
 
     def run(self, inputs: torch.Tensor, state: LIFState | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """A whole trial (the input drive of every step in one product, W formed once), the regulariser's gradient
-        attached (Eq. 11)."""
-        s = self.trajectory(inputs, state)
-        outputs = s.zf @ self.W_out.T + self.b_out
+        """A whole trial, with the regulariser's gradient attached (Eq. 11)."""
+        states = self._unroll(inputs, state)
+        ZF = torch.stack([s.zf for s in states])
+        outputs = ZF @ self.W_out.T + self.b_out
         if self.config.rate_reg > 0 and torch.is_grad_enabled():
-            outputs = outputs + RatePenalty.apply(s.z, self.rate_signal(s.z.detach()), tuple(outputs.shape))
-        return s.zf, outputs
+            Z = torch.stack([s.z for s in states])
+            outputs = outputs + RatePenalty.apply(Z, self.rate_signal(Z.detach()), tuple(outputs.shape))
+        return ZF, outputs
 
     # -- the regulariser (Eq. 11) --------------------------------------------------------------------------------
     def rates(self, Z: torch.Tensor) -> torch.Tensor:

@@ -144,6 +144,7 @@ class EpropLIF(CreditRule):
         arch, B = self.arch, trial.batch
         with torch.no_grad():
             W = arch.recurrent_weights().detach()
+            W_T = W.T
             state = arch.init_state(B)
             eb = torch.zeros(B, arch.n_units + arch.n_inputs, dtype=W.dtype)
             psi = torch.zeros(B, arch.n_units, dtype=W.dtype)
@@ -157,7 +158,7 @@ class EpropLIF(CreditRule):
                     psis_prev.append(psi)
                     eb = arch.alpha * eb + torch.cat([state.z, x], -1)  # Eq. (1)
                     r_prev = state.r
-                    state = arch.step(d, state, W=W)
+                    state = arch.step(d, state, W_T=W_T)
                     psi = arch.pseudo_derivative(state.v, arch.config.v_th + arch.beta * state.a, r_prev)
                     ebs.append(eb)
                     psis.append(psi)
