@@ -292,6 +292,11 @@ def matrix(
         raise typer.Exit(1)
 
 
+from app.lesson_cli import lesson_cli  # noqa: E402  (creditlab lesson list / check)
+
+cli.add_typer(lesson_cli, name="lesson")
+
+
 def main() -> None:
     cli()
 

@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(history.router)
     app.include_router(estimate.router)
     app.include_router(ws.router)
+    app.include_router(importlib.import_module("app.routes.lessons").router)  # lessons (issue 7)
     app.mount("/static", StaticFiles(directory=pages.asset_dir("static"), check_dir=False), name="static")
     app.add_exception_handler(405, method_not_allowed)
     return app
