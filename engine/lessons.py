@@ -45,14 +45,12 @@ trains no recurrent weight) fails the claim. :data:`METRICS` lists what a claim 
 
 :func:`load_lessons` reads a folder and returns the lessons that are valid and, separately, one
 :class:`LessonError` (file, field, message) per bad file: one bad file never hides the others.
-:func:`check_lesson` trains the runs the claims name, once per seed (worker processes like ``engine.matrix``),
-and judges Eqs. (1)–(2).
+``engine.lesson_check`` trains the runs the claims name, once per seed, and judges Eqs. (1)–(2).
 """
 
 from __future__ import annotations
 
 import math
-import time
 import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
@@ -232,9 +230,9 @@ def split_front_matter(text: str, file: str) -> tuple[dict[str, Any], str]:
     return meta, "\n".join(lines[end + 1:]).strip() + "\n"
 
 
-def _want(file: str, where: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
-    if not isinstance(value, kind) or isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple)
-                                                                               else (kind,)):
+def _want(file: str, where: str, value: Any, kind: type, what: str) -> Any:
+    """``value`` if it is a ``kind`` (a TOML true/false is not a number), else :class:`LessonError`."""
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise LessonError(file, where, f"must be {what}, got {value!r}")
     return value
 
@@ -355,114 +353,5 @@ def load_lessons(folder: Path | None = None) -> tuple[dict[str, Lesson], list[Le
     return {x.name: x for x in sorted(lessons, key=lambda x: (x.order, x.name))}, errors
 
 
-# --------------------------------------------------------------------------------------------------- checking
-
-
-def measure(data: dict[str, Any]) -> dict[str, Any]:
-    """Train one run and return the metrics a claim can name (:data:`METRICS`) and its wall seconds."""
-    import torch
-
-    from engine.training import Trainer
-
-    torch.set_num_threads(1)
-    start, cpu = time.perf_counter(), time.process_time()
-    trainer = Trainer(parse_spec(data))
-    feedback = getattr(trainer.rule, "feedback", None)
-    fa_start = feedback.alignment() if feedback is not None and hasattr(feedback, "alignment") else None
-    for _ in trainer.run():
-        pass
-    final = trainer.summary()["final"]
-    out = {k: final.get(k) for k in ("accuracy", "loss", "state_bytes", "per_step_bytes", "fixed_bytes",
-                                      "ms_per_update", "trial_steps")}
-    out["alignment"] = final["alignment"]["recurrent"]
-    out["alignment_all"] = final["alignment"]["all"]
-    out["feedback_alignment_start"] = fa_start
-    out["feedback_alignment"] = feedback.alignment() if fa_start is not None else None
-    out["status"] = trainer.status
-    out["seconds"] = time.perf_counter() - start
-    out["cpu_seconds"] = time.process_time() - cpu
-    return out
-
-
-def _measure_job(job: tuple[str, int, str, dict[str, Any]]) -> tuple[str, int, str, dict[str, Any]]:
-    lesson, seed, run, data = job
-    return lesson, seed, run, measure(data)
-
-
-def jobs_for(lesson: Lesson, seeds: list[int], trivial: bool = False) -> list[tuple[str, int, str, dict[str, Any]]]:
-    """The runs the claims name, once per seed (the seed replaces the preset's); ``trivial``: only the runs of
-    claims that credit learning, with readout-only in their place (:func:`trivial_runs`)."""
-    runs = trivial_runs(lesson) if trivial else lesson.runs()
-    claims = [c for c in lesson.claims if not trivial or credits_learning(lesson, c)]
-    needed = list(dict.fromkeys(r for c in claims for r in c.refs()))
-    return [(lesson.name, s, r, {**runs[r], "seed": s}) for s in seeds for r in needed]
-
-
-def check_lessons(lessons: list[Lesson], seeds: list[int], jobs: int = 1,
-                  progress: Callable[[str, int, str, dict[str, Any]], None] | None = None,
-                  trivial: bool = False) -> dict[str, Any]:
-    """Train every lesson's claimed runs on every seed (``jobs`` worker processes, one thread each) and judge each
-    claim on each seed. Per lesson and seed also the *time to effect*: how long its runs take on two free cores,
-    max(longest run, sum / 2) of the runs' CPU seconds (one thread each: CPU time does not grow when other
-    processes share the machine; their wall seconds, which do, are kept too).
-
-    ``trivial``: judge only the claims that credit learning, on runs where readout-only replaces each rule; the
-    lesson passes when every one of them *fails* on every seed."""
-    work = [j for x in lessons for j in jobs_for(x, seeds, trivial)]
-    results: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
-
-    def keep(out: tuple[str, int, str, dict[str, Any]]) -> None:
-        results.setdefault((out[0], out[1]), {})[out[2]] = out[3]
-        progress and progress(*out)
-
-    if jobs > 1 and len(work) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for out in pool.map(_measure_job, work):
-                keep(out)
-    else:
-        for job in work:
-            keep(_measure_job(job))
-    report: dict[str, Any] = {}
-    for x in lessons:
-        claims = [c for c in x.claims if not trivial or credits_learning(x, c)]
-        per_seed = {}
-        for s in seeds:
-            metrics = results.get((x.name, s), {})
-            cpu = [m["cpu_seconds"] for m in metrics.values()]
-            judged = [c.judge(metrics) for c in claims]
-            if trivial:
-                judged = [{**r, "holds": r["pass"], "pass": not r["pass"]} for r in judged]
-            per_seed[s] = {"claims": judged,
-                           "seconds_two_cores": max(max(cpu, default=0.0), sum(cpu) / 2),
-                           "wall_seconds": sum(m["seconds"] for m in metrics.values()), "runs": metrics}
-        report[x.name] = {
-            "title": x.title, "claims": [str(c) for c in claims], "says": [c.say for c in claims],
-            "seeds": per_seed,
-            "pass": all(r["pass"] for v in per_seed.values() for r in v["claims"]),
-        }
-    return report
-
-
-#: Metrics where a higher value credits the rule with having learned something.
-LEARNED = ("accuracy", "alignment", "alignment_all", "feedback_alignment")
-
-
-def credits_learning(lesson: Lesson, claim: Claim) -> bool:
-    """A claim that a run which trains the recurrent weights achieved something (a learned metric, ≥ or >)."""
-    return (claim.metric in LEARNED and claim.op in (">=", ">")
-            and lesson.runs()[claim.run].get("rule", "bptt") != "readout")
-
-
-def trivial_runs(lesson: Lesson) -> dict[str, dict[str, Any]]:
-    """The lesson's runs with the trivial rule in place of each one's own: readout-only (a fixed random network and
-    a trained readout), same names, same task, network and seed. Every claim that :func:`credits_learning` must
-    fail on these — else the claim does not test what the rule learned."""
-    return {name: {**{k: v for k, v in data.items() if k != "rule_config"}, "rule": "readout"}
-            for name, data in lesson.runs().items()}
-
-
-__all__ = ["Claim", "DEFAULT_FOLDER", "LEARNED", "Lesson", "LessonError", "METRICS", "Preset", "check_lessons", "credits_learning", "jobs_for",
-           "lab_hash", "load_lessons", "measure", "parse_lesson", "runs_of", "split_front_matter", "trivial_runs"]
+__all__ = ["Claim", "DEFAULT_FOLDER", "Lesson", "LessonError", "METRICS", "Preset", "lab_hash", "load_lessons",
+           "parse_lesson", "runs_of", "split_front_matter"]

@@ -4,13 +4,16 @@ take it)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
 
-def test_the_lesson_page_loads_and_a_preset_opens_the_lab_with_its_spec(page: Page, guard) -> None:  # noqa: ANN001
+def test_the_lesson_page_loads_and_a_preset_opens_the_lab_with_its_spec(page: Page, guard,  # noqa: ANN001
+                                                                         shots_dir: Path) -> None:
     page.goto("/lessons/fixed-circuit")
     expect(page.locator("#lesson-title")).to_have_text("Is a fixed circuit enough?")
     expect(page.locator("#lesson-question")).to_contain_text("Will it solve DNMS")
@@ -18,6 +21,7 @@ def test_the_lesson_page_loads_and_a_preset_opens_the_lab_with_its_spec(page: Pa
     page.click("#btn-reveal")
     expect(page.locator("#lesson-look")).to_be_visible()
     expect(page.locator("#lesson-body h2").first).to_have_text("Learning in the readout only")  # Markdown rendered
+    page.screenshot(path=str(shots_dir / "lesson-fixed-circuit.png"), full_page=True)
 
     link = page.locator('a.run-link[data-run="hard/eprop"]')
     expect(link).to_have_text("eprop")

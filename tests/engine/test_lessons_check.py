@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from engine.lessons import check_lessons, credits_learning, load_lessons
+from engine.lesson_check import check_lessons, credits_learning
+from engine.lessons import load_lessons
 
 runner = CliRunner()
 

@@ -27,5 +27,7 @@ const link = (x, text) => {
   a.textContent = text;
   return a;
 };
-if (i > 0) nav.append(link(data.lessons[i - 1], `← ${data.lessons[i - 1].title}`), " ");
-if (i >= 0 && i < data.lessons.length - 1) nav.append(link(data.lessons[i + 1], `${data.lessons[i + 1].title} →`));
+const around = [];
+if (i > 0) around.push(link(data.lessons[i - 1], `← ${data.lessons[i - 1].title}`));
+if (i >= 0 && i < data.lessons.length - 1) around.push(link(data.lessons[i + 1], `${data.lessons[i + 1].title} →`));
+around.forEach((a, k) => nav.append(...(k ? [" · ", a] : [a])));
