@@ -1,9 +1,9 @@
 """``creditlab lesson check``: every lesson's claim holds on every seed at the lessons' own sizes, and each claim
 that credits learning fails when readout-only (a fixed network, a trained readout) replaces the rule.
 
-The slow tests are what CI runs: all seven lessons on seeds 0–2 with two worker processes (about 160 s of CPU,
-under 2 min of two free cores — measured in docs/lessons.md's check), then the readout-only substitution on seed 0.
-The fast tests check the command's exits and lines."""
+The slow tests are what CI runs: all seven lessons on seeds 0–2 with two worker processes (192 s of CPU, about
+100 s on two free cores; docs/lessons.md "Measured"), then the readout-only substitution on seed 0 (about 20 s of
+CPU). The fast tests check the command's exits and lines."""
 
 from __future__ import annotations
 
