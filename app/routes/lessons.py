@@ -15,6 +15,7 @@ import orjson
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.routes.api import _error
 from app.routes.pages import templates
 from engine.lessons import DEFAULT_FOLDER, Lesson, LessonError, load_lessons
 
@@ -44,6 +45,7 @@ async def report_bad_lessons(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(tags=["lessons"], lifespan=report_bad_lessons)
+NO_LESSON = _error(404, "No lesson has this name; the detail lists the valid names.")
 
 
 def _find(name: str) -> Lesson:
@@ -62,7 +64,7 @@ def list_lessons() -> dict[str, Any]:
             "errors": [{"file": e.file, "field": e.field, "message": e.message} for e in errors]}
 
 
-@router.get("/api/lessons/{name}")
+@router.get("/api/lessons/{name}", responses=NO_LESSON)
 def get_lesson(name: str) -> dict[str, Any]:
     """One lesson: question, what to look at, controls, text, presets (each run with its lab hash) and claims."""
     return _find(name).to_dict()
