@@ -461,6 +461,9 @@ def sweep(
     if out is not None:
         out.write_text(json.dumps(result, indent=1, default=str))
         typer.echo(f"wrote {out}")
+from app.lesson_cli import lesson_cli  # noqa: E402  (creditlab lesson list / check)
+
+cli.add_typer(lesson_cli, name="lesson")
 
 
 def main() -> None:

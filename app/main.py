@@ -20,7 +20,7 @@ from starlette.routing import Match
 from app.bodies import BodyGuard
 from app.comparisons.registry import Comparisons
 from app.comparisons.sweeps import Sweeps
-from app.routes import api, comparisons, estimate, export, history, pages, saved, saved_pages, ws
+from app.routes import api, comparisons, estimate, export, history, lessons, pages, saved, saved_pages, ws
 from app.routes import rooms as room_routes
 from app.runs.checkpoints import StoredCheckpoints
 from app.runs.manager import RunManager
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ws.router)
     app.include_router(comparisons.router)
     app.include_router(room_routes.router)
+    app.include_router(lessons.router)
     app.mount("/static", StaticFiles(directory=pages.asset_dir("static"), check_dir=False), name="static")
     app.add_exception_handler(405, method_not_allowed)
     return app

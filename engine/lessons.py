@@ -45,14 +45,12 @@ trains no recurrent weight) fails the claim. :data:`METRICS` lists what a claim 
 
 :func:`load_lessons` reads a folder and returns the lessons that are valid and, separately, one
 :class:`LessonError` (file, field, message) per bad file: one bad file never hides the others.
-:func:`check_lesson` trains the runs the claims name, once per seed (worker processes like ``engine.matrix``),
-and judges Eqs. (1)–(2).
+``engine.lesson_check`` trains the runs the claims name, once per seed, and judges Eqs. (1)–(2).
 """
 
 from __future__ import annotations
 
 import math
-import time
 import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
@@ -232,9 +230,9 @@ def split_front_matter(text: str, file: str) -> tuple[dict[str, Any], str]:
     return meta, "\n".join(lines[end + 1:]).strip() + "\n"
 
 
-def _want(file: str, where: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
-    if not isinstance(value, kind) or isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple)
-                                                                               else (kind,)):
+def _want(file: str, where: str, value: Any, kind: type, what: str) -> Any:
+    """``value`` if it is a ``kind`` (a TOML true/false is not a number), else :class:`LessonError`."""
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise LessonError(file, where, f"must be {what}, got {value!r}")
     return value
 
@@ -355,83 +353,5 @@ def load_lessons(folder: Path | None = None) -> tuple[dict[str, Lesson], list[Le
     return {x.name: x for x in sorted(lessons, key=lambda x: (x.order, x.name))}, errors
 
 
-# --------------------------------------------------------------------------------------------------- checking
-
-
-def measure(data: dict[str, Any]) -> dict[str, Any]:
-    """Train one run and return the metrics a claim can name (:data:`METRICS`) and its wall seconds."""
-    import torch
-
-    from engine.training import Trainer
-
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    trainer = Trainer(parse_spec(data))
-    feedback = getattr(trainer.rule, "feedback", None)
-    fa_start = feedback.alignment() if feedback is not None and hasattr(feedback, "alignment") else None
-    for _ in trainer.run():
-        pass
-    final = trainer.summary()["final"]
-    out = {k: final.get(k) for k in ("accuracy", "loss", "state_bytes", "per_step_bytes", "fixed_bytes",
-                                      "ms_per_update", "trial_steps")}
-    out["alignment"] = final["alignment"]["recurrent"]
-    out["alignment_all"] = final["alignment"]["all"]
-    out["feedback_alignment_start"] = fa_start
-    out["feedback_alignment"] = feedback.alignment() if fa_start is not None else None
-    out["status"] = trainer.status
-    out["seconds"] = time.perf_counter() - start
-    return out
-
-
-def _measure_job(job: tuple[str, int, str, dict[str, Any]]) -> tuple[str, int, str, dict[str, Any]]:
-    lesson, seed, run, data = job
-    return lesson, seed, run, measure(data)
-
-
-def jobs_for(lesson: Lesson, seeds: list[int]) -> list[tuple[str, int, str, dict[str, Any]]]:
-    """The runs the claims name, once per seed (the seed replaces the preset's)."""
-    runs = lesson.runs()
-    needed = list(dict.fromkeys(r for c in lesson.claims for r in c.refs()))
-    return [(lesson.name, s, r, {**runs[r], "seed": s}) for s in seeds for r in needed]
-
-
-def check_lessons(lessons: list[Lesson], seeds: list[int], jobs: int = 1,
-                  progress: Callable[[str, int, str, dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Train every lesson's claimed runs on every seed (``jobs`` worker processes, one thread each, longest
-    lessons first) and judge each claim on each seed. Per lesson and seed also the *time to effect*: the wall time
-    its runs take on two cores, estimated from their own times as max(longest run, sum / 2)."""
-    work = [j for x in lessons for j in jobs_for(x, seeds)]
-    results: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
-
-    def keep(out: tuple[str, int, str, dict[str, Any]]) -> None:
-        results.setdefault((out[0], out[1]), {})[out[2]] = out[3]
-        progress and progress(*out)
-
-    if jobs > 1 and len(work) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for out in pool.map(_measure_job, work):
-                keep(out)
-    else:
-        for job in work:
-            keep(_measure_job(job))
-    report: dict[str, Any] = {}
-    for x in lessons:
-        per_seed = {}
-        for s in seeds:
-            metrics = results.get((x.name, s), {})
-            secs = [m["seconds"] for m in metrics.values()]
-            per_seed[s] = {"claims": [c.judge(metrics) for c in x.claims],
-                           "seconds_two_cores": max(max(secs, default=0.0), sum(secs) / 2), "runs": metrics}
-        report[x.name] = {
-            "title": x.title, "claims": [str(c) for c in x.claims], "says": [c.say for c in x.claims],
-            "seeds": per_seed,
-            "pass": all(r["pass"] for v in per_seed.values() for r in v["claims"]),
-        }
-    return report
-
-
-__all__ = ["Claim", "DEFAULT_FOLDER", "Lesson", "LessonError", "METRICS", "Preset", "check_lessons", "jobs_for",
-           "lab_hash", "load_lessons", "measure", "parse_lesson", "runs_of", "split_front_matter"]
+__all__ = ["Claim", "DEFAULT_FOLDER", "Lesson", "LessonError", "METRICS", "Preset", "lab_hash", "load_lessons",
+           "parse_lesson", "runs_of", "split_front_matter"]

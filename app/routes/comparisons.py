@@ -15,7 +15,6 @@ from starlette.requests import HTTPConnection
 from app.comparisons.comparison import Comparison
 from app.comparisons.registry import Comparisons
 from app.comparisons.sweeps import Sweep, Sweeps
-from app.deps import SettingsDep
 from app.owners import OPTIONAL_TOKEN, TokenDep, digest, mint, require_owner
 from app.protocol import dumps
 from app.routes.api import BAD_JSON, BUSY, CONFLICT, NOT_A_TOKEN, NOT_OWNER, TOO_LARGE, ErrorDetail, bad_input
@@ -168,15 +167,15 @@ async def control_sweep(sweep_id: str, control: Annotated[SweepControl, Body()],
 
 
 @router.get("/sweep/{sweep_id}", response_class=HTMLResponse, include_in_schema=False)
-def sweep_page(request: Request, settings: SettingsDep, sweep_id: str) -> Response:
+def sweep_page(request: Request, sweep_id: str) -> Response:
     """One sweep: final accuracy against the setting, one line per rule, filled in as points finish."""
-    return templates().TemplateResponse(request, "compare.html", {"page_data": page_data(settings),
+    return templates().TemplateResponse(request, "compare.html", {"page_data": page_data(),
                                                                   "comparison_id": sweep_id, "kind": "sweep"})
 
 
 @router.get("/compare", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/compare/{cmp_id}", response_class=HTMLResponse, include_in_schema=False)
-def compare_page(request: Request, settings: SettingsDep, cmp_id: str | None = None) -> Response:
+def compare_page(request: Request, cmp_id: str | None = None) -> Response:
     """The compare page: a form that makes a comparison, or one comparison's overlaid curves and table."""
-    return templates().TemplateResponse(request, "compare.html", {"page_data": page_data(settings),
+    return templates().TemplateResponse(request, "compare.html", {"page_data": page_data(),
                                                                   "comparison_id": cmp_id or "", "kind": "compare"})
