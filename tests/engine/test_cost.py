@@ -54,10 +54,6 @@ def make(name: str, config: dict, n: int, alpha: float = 0.5):
     return cls(cls.Config(**config), arch, torch.Generator().manual_seed(1))
 
 
-def test_every_rule_has_a_formula_here():
-    assert {name for name, _ in FORMULAS} == set(RULES.names())
-
-
 @pytest.mark.parametrize("name, config", CASES, ids=[f"{n}-{c}" for n, c in FORMULAS])
 @pytest.mark.parametrize("alpha", [0.5, 1.0])
 def test_state_bytes_is_the_rules_formula(name, config, alpha):
@@ -129,3 +125,36 @@ def test_rtrl_refusal_says_what_to_lower_without_repeating_the_field():
     budget = 512 * 2**20
     assert make("rtrl", {}, n).influence_bytes(64) <= budget < make("rtrl", {}, n + 1).influence_bytes(64)
     assert rule.influence_bytes(b) <= budget < rule.influence_bytes(b + 1)
+
+
+# The spiking rules on ``lif`` (no bias: m = n + I presynaptic entries; adaptive neurons round(f·n) without Dale's
+# law; the leaky readout filters every trace, so e-prop keeps B·n·m filtered entries).
+def eprop_lif_like(n: int, feedback: str, f: float = 0.5) -> int:
+    m, na = n + I, round(f * n)
+    traces = BATCH * m + BATCH * na * m + BATCH * n * m
+    return (traces + BATCH * (m + 5 * n + O)) * W + (0 if feedback == "symmetric" else n * O * W)
+
+
+LIF_FORMULAS = {  # rule -> (fixed(n), per step(n))
+    "eprop_lif": (lambda n: eprop_lif_like(n, "random"), lambda n: 0),
+    # MDGL keeps, besides e-prop's traces, every step's (2m + 4n + O) numbers: its signal needs the future
+    "mdgl": (lambda n: eprop_lif_like(n, "symmetric"), lambda n: BATCH * (2 * (n + I) + 4 * n + O) * W),
+}
+
+
+def test_every_rule_has_a_formula_here():
+    assert {name for name, _ in FORMULAS} | set(LIF_FORMULAS) == set(RULES.names())
+
+
+@pytest.mark.parametrize("name", sorted(LIF_FORMULAS))
+def test_spiking_rules_state_bytes_are_their_formulas(name):
+    from engine.archs.lif import LIF, LIFConfig
+
+    fixed, per_step = LIF_FORMULAS[name]
+    for n, T in ((8, 5), (24, 40)):
+        task = Add(AddConfig())
+        arch = LIF(LIFConfig(hidden=n), task.n_inputs, task.n_outputs, torch.Generator().manual_seed(0))
+        cls = RULES.get(name)
+        rule = cls(cls.Config(), arch, torch.Generator().manual_seed(1))
+        assert rule.memory(BATCH) == (fixed(n), per_step(n)), (n, rule.memory(BATCH))
+        assert rule.state_bytes(BATCH, T) == fixed(n) + per_step(n) * T
