@@ -18,12 +18,14 @@ import { schedulePreview } from "./preview.js";
 import { attach, control } from "./runs.js";
 import { guarded, resetRun, sendLr, startCopy, stepOnce, togglePlay } from "./controls.js";
 import { installAbout } from "./about.js";
+import { renderPin, togglePin } from "./pin.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Who reacts to what (store.js lists the topics)
 
 function wireStore() {
   subscribe("changed", render);
+  subscribe("changed", renderPin);
   // A set-up change reaches a live run too; Play after the run ended applies it if it did not (controls.js).
   subscribe("lr", (value) => sendLr(value).then(() => {
     if (app.run?.lr === value) app.runLr = value;
@@ -42,6 +44,7 @@ function wireChrome() {
   $("btn-step").addEventListener("click", stepOnce);
   $("btn-reset").addEventListener("click", resetRun);
   $("btn-copy").addEventListener("click", startCopy);
+  $("btn-pin").addEventListener("click", togglePin);
   $("btn-projector").addEventListener("click", togglePresenter);
   $("btn-help").addEventListener("click", () => $("help").showModal());
   $("btn-setup").addEventListener("click", toggleSetup);

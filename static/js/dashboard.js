@@ -130,6 +130,15 @@ export class Dashboard {
     requestAnimationFrame(this.loop);
   }
 
+  /** Keep the loss and accuracy curves drawn now as grey ghosts under the next runs' (``name`` labels them). */
+  pin(name) {
+    for (const chart of [this.loss, this.acc]) chart.pin({ ...chart.curve(), name });
+  }
+
+  unpin() {
+    for (const chart of [this.loss, this.acc]) chart.pin(null);
+  }
+
   /** Start over for a run (or none): empty curves in the rule's colour, fresh colour limits. */
   reset(colour, ruleName, history = []) {
     this.colour = colour;

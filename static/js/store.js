@@ -54,6 +54,7 @@ export const app = {
   // what the page is doing and showing
   busy: false,
   message: null,
+  pinned: null, // the label of the run pinned as ghost curves (pin.js), or null
   // set-up panels open (the person's remembered choice), presenter layout on, set-up opened for a moment in it
   view: { setupOpen: true, presenter: false, setupInPresenter: false },
   // the charts, made once Plotly has loaded (app.js)

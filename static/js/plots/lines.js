@@ -42,6 +42,9 @@ export class LineChart {
       margin: { ...t.margin },
       shapes: this.o.shapes || [],
       annotations: this.o.annotations || [],
+      // a pinned run needs telling apart from the live one
+      showlegend: Boolean(this.ghost),
+      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", bgcolor: "rgba(255,255,255,0.6)" },
     });
   }
 
@@ -58,7 +61,7 @@ export class LineChart {
     return {
       type: "scatter", mode: "lines", x, y, name: faint ? `${this.o.name || "value"} (each update)` : this.o.name || "",
       line: { color: this.colour, width: faint ? t.thin * 0.8 : t.line }, opacity: faint ? 0.35 : 1,
-      connectgaps: false,
+      connectgaps: false, showlegend: !faint,
       hovertemplate: faint
         ? `update %{x}<br>${this.o.name || "value"} %{y${fmt}}<extra></extra>`
         : `update %{x}<br>${this.o.name || "value"}${this.o.smooth ? " (trend)" : ""} %{y${fmt}}<extra></extra>`,
@@ -98,9 +101,33 @@ export class LineChart {
 
   traces() {
     const d = this.drawn;
-    return this.o.smooth
+    const own = this.o.smooth
       ? [this.trace(d.x.slice(), d.y.slice(), true), this.trace(d.x.slice(), d.s.slice())]
       : [this.trace(d.x.slice(), d.y.slice())];
+    return this.ghost ? [...own, this.ghostTrace()] : own; // after the run's own traces: their indices stay 0, 1
+  }
+
+  /** A pinned earlier run, drawn as a grey dashed line under the next runs (kept across resets). */
+  ghostTrace() {
+    const g = this.ghost;
+    return {
+      type: "scatter", mode: "lines", x: g.x, y: g.y, name: `pinned: ${g.name}`, opacity: 0.55,
+      line: { color: "#777777", width: theme().line, dash: "dash" }, connectgaps: false,
+      hovertemplate: `update %{x}<br>pinned ${g.name} %{y}<extra></extra>`,
+    };
+  }
+
+  /** What this chart draws as the run's curve (the trend when smoothed), to pin it as a ghost elsewhere. */
+  curve() {
+    if (this.ready && this.hasPending()) this.flush(); // every update received belongs to the pinned curve
+    const d = this.drawn;
+    return { x: d.x.slice(), y: (this.o.smooth ? d.s : d.y).slice() };
+  }
+
+  /** Pin {x, y, name} as a ghost under the curves (null: unpin). */
+  pin(ghost) {
+    this.ghost = ghost;
+    if (this.ready) this.redraw();
   }
 
   redraw() {
