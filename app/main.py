@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store, app.state.manager = store, manager
         app.state.comparisons, app.state.sweeps = Comparisons(manager), Sweeps()
         await manager.start()
+        await app.state.comparisons.start()
         try:
             yield
         finally:

@@ -18,6 +18,8 @@ Versions:
 4. ``rooms`` (code, title, password, presenter, shown, created), ``polls`` (id, room, position, kind, question,
    config, state, revealed, answer, created) and ``votes`` (poll, participant, value, created; one per participant
    per poll): the classroom (app/rooms/).
+5. ``comparisons`` (id, owner, spec, labels, runs, mode, target, message, created): a comparison groups its member
+   runs (app/comparisons/); the runs themselves are rows of ``runs``.
 
 To change the schema: add a function here, append it to :data:`STEPS`, and change the models in
 :mod:`app.store` to match (tests/app/test_migrations.py checks that they do).
@@ -84,9 +86,19 @@ def _v4_rooms(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v5_comparisons(conn: Connection) -> None:
+    meta = MetaData()
+    Table("comparisons", meta,
+          Column("id", String(32), primary_key=True), Column("owner", String(64), nullable=False),
+          Column("spec", Text, nullable=False), Column("labels", Text, nullable=False),
+          Column("runs", Text, nullable=False), Column("mode", String(16), nullable=False),
+          Column("target", Float, nullable=False), Column("message", Text), Column("created", Float, nullable=False))
+    meta.create_all(conn)
+
+
 #: ``STEPS[k]`` upgrades a version-k database to version k + 1.
 STEPS: list[Callable[[Connection], None]] = [_v1_tables, _v2_owner_and_checkpoints, _v3_keyframes_and_public,
-                                             _v4_rooms]
+                                             _v4_rooms, _v5_comparisons]
 LATEST = len(STEPS)
 
 

@@ -114,6 +114,20 @@ class VoteRow(Base):
     created: Mapped[float] = mapped_column(Float)
 
 
+class ComparisonRow(Base):
+    """A comparison (app/comparisons/): its spec and its member runs' ids, in order."""
+    __tablename__ = "comparisons"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[str] = mapped_column(Text)
+    labels: Mapped[str] = mapped_column(Text)
+    runs: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(16))
+    target: Mapped[float] = mapped_column(Float)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created: Mapped[float] = mapped_column(Float)
+
+
 @dataclass
 class StoredRun:
     id: str

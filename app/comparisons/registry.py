@@ -2,7 +2,8 @@
 
 A comparison counts against the concurrency cap as one run per member, and against its owner's
 ``max_runs_per_owner`` the same way: a comparison that cannot fit is refused whole (HTTP 429), before any member
-is made. Comparisons live in memory; their members are runs, kept in the database like any other.
+is made. Comparisons are kept in the database (app/comparisons/persist.py) and restored at start-up with their
+members, which are runs like any other.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import secrets
 from typing import Literal
 
+from app.comparisons import persist
 from app.comparisons.comparison import Comparison, in_turn_message
 from app.comparisons.lockstep import drive
 from app.protocol import FINISHED, Pause, Play, Stop
@@ -78,7 +80,12 @@ class Comparisons:
             mode, message = "in_turn", in_turn_message(cap, len(runs))
         comparison = Comparison(secrets.token_hex(6), spec, labels(spec), runs, owner, mode, target, message)
         self.items[comparison.id] = comparison
+        persist.save(self.manager.store, comparison)
         return comparison
+
+    async def start(self) -> None:
+        """Restore the stored comparisons (after the run manager has restored the runs)."""
+        self.items.update(await asyncio.to_thread(persist.load, self.manager.store, self.manager))
 
     def control(self, comparison: Comparison, action: Action) -> None:
         """Play, pause or stop every member (lock-step: start or end the driver). Raises Conflict when nothing

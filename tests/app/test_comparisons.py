@@ -71,6 +71,20 @@ def test_a_cap_smaller_than_the_comparison_trains_members_in_turn_and_says_so(cl
     assert [m["run"]["status"] for m in final["members"]] == ["done"] * 3
 
 
+def test_a_finished_comparison_survives_a_restart(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, max_concurrent_runs=2)
+    with TestClient(create_app(settings)) as client:
+        cmp = create(client, members=RULES[:2])
+        control(client, cmp, "play")
+        before = wait_for(lambda: (d := detail(client, cmp["id"]))["status"] == "done" and d, 120, "members done")
+    with TestClient(create_app(settings)) as client:  # the same database, a new server
+        after = detail(client, cmp["id"])
+        assert [m["run"]["id"] for m in after["members"]] == [m["run"]["id"] for m in before["members"]]
+        assert after["table"] == before["table"] and after["winner"] == before["winner"]
+        assert after["status"] == "done" and after["spec"] == before["spec"]
+        assert control(client, cmp, "stop", token="x" * 43).status_code == 403  # still its owner's
+
+
 def test_only_the_owner_controls_a_comparison(client: TestClient) -> None:
     cmp = create(client, members=RULES[:2])
     assert control(client, cmp, "play", token="x" * 43).status_code == 403
