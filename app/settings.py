@@ -45,8 +45,9 @@ class Settings(BaseSettings):
     generators, step) and gives the worker back; Play resumes it exactly where it was."""
     unwatched_pause_s: float = Field(60.0, gt=0)
     """A running run that nobody watches pauses itself after this many seconds."""
-    max_runs_per_owner: int = Field(3, ge=1)
-    """Most runs one owner may have queued or holding a worker at once; more is refused (HTTP 429)."""
+    max_runs_per_owner: int = Field(6, ge=1)
+    """Most runs one owner may have queued or holding a worker at once; more is refused (HTTP 429). Six, so that
+    the largest comparison (six members) fits."""
     max_queue: int = Field(20, ge=0)
     """Most runs waiting in the queue; a run that would wait behind more is refused (HTTP 429)."""
     history_cap: int = Field(50_000, ge=100)

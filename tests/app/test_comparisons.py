@@ -112,11 +112,12 @@ def test_a_bad_comparison_is_a_422_naming_the_field(client: TestClient, body: di
     assert not client.app.state.manager.runs  # nothing was created
 
 
-def test_a_comparison_larger_than_the_owner_limit_is_refused_whole(client: TestClient) -> None:
-    members = RULES + [{"rule": "bptt", "arch.hidden": 4}]  # 4 runs; an owner may have 3 at once
-    r = client.post("/api/comparisons", json={"base": BASE, "members": members})
-    assert r.status_code == 429 and "needs 4 runs" in r.json()["detail"]
-    assert not client.app.state.manager.runs
+def test_a_comparison_larger_than_the_owner_limit_is_refused_whole(tmp_path: Path) -> None:
+    with TestClient(create_app(make_settings(tmp_path, max_runs_per_owner=3))) as client:
+        members = RULES + [{"rule": "bptt", "arch.hidden": 4}]  # 4 runs; this server lets an owner have 3 at once
+        r = client.post("/api/comparisons", json={"base": BASE, "members": members})
+        assert r.status_code == 429 and "needs 4 runs" in r.json()["detail"]
+        assert not client.app.state.manager.runs
 
 
 SWEEP = {"base": {**BASE, "steps": 3}, "setting": "task.t2", "values": [3, 4], "rules": ["bptt", "readout"],
