@@ -65,11 +65,66 @@ def _figure(traces: list[go.Scatter], title: str, y_title: str, log: bool = Fals
     return fig.to_html(full_html=False, include_plotlyjs=False)
 
 
+#: One colour per rule, as on the page (UI.md: BPTT black, the others Okabe–Ito in catalog order).
+OKABE_ITO = ["#E69F00", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"]
+
+
+def rule_colours() -> dict[str, str]:
+    from engine.rules import RULES
+
+    others = [name for name in RULES.names() if name != "bptt"]
+    return {"bptt": "#000000", **{name: OKABE_ITO[i % len(OKABE_ITO)] for i, name in enumerate(others)}}
+
+
+def _page(title: str, body: str) -> str:
+    from plotly.offline import get_plotlyjs
+
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+            "th,td{text-align:left;padding:2px 12px 2px 0}pre{background:#f4f4f4;padding:1rem;overflow:auto}</style>"
+            f"<script>{get_plotlyjs()}</script></head><body><h1>{html.escape(title)}</h1>{body}"
+            "<p>Made by Credit Lab.</p></body></html>")
+
+
+def _fmt(v: Any, spec: str = ".3g") -> str:
+    return "—" if v is None else format(v, spec) if isinstance(v, float) else str(v)
+
+
+def comparison_report_html(detail: dict[str, Any], histories: list[list[dict[str, Any]]]) -> str:
+    """A whole HTML page about a comparison: its members' loss, accuracy and recurrent alignment overlaid on shared
+    axes (one colour per rule), and the table with the winner. Opens offline (Plotly embedded)."""
+    colours = rule_colours()
+    members = detail["members"]
+    spec = detail["spec"]
+    title = f"Comparison {detail['id']} on {spec['base'].get('task', 'dnms')}: " + ", ".join(m["label"] for m in members)
+
+    def lines(key: str, alignment: bool = False) -> list[go.Scatter]:
+        out = []
+        for m, h in zip(members, histories):
+            trace = _alignment(h, "recurrent", m["label"]) if alignment else _line(h, key, m["label"])
+            trace.line = {"color": colours.get(m["run"]["spec"]["rule"], "#000000")}
+            out.append(trace)
+        return out
+
+    figures = [_figure(lines("loss"), "Loss", "loss", log=True), _figure(lines("accuracy"), "Accuracy", "accuracy"),
+               _figure(lines("", alignment=True), "Alignment of the network's gradient with BPTT's (cosine)", "cosine")]
+    head = ("<tr><th>member</th><th>final accuracy (late mean)</th><th>updates to target</th>"
+            "<th>seconds to target</th><th>state</th><th>ms per update</th></tr>")
+    rows = "".join(
+        f"<tr><td>{html.escape(r['label'])}</td><td>{_fmt(r['final_accuracy'])}</td><td>{_fmt(r['updates_to_target'])}"
+        f"</td><td>{_fmt(r['seconds_to_target'])}</td><td>{_fmt(r['state_bytes'])} bytes</td>"
+        f"<td>{_fmt(r['ms_per_update'])}</td></tr>" for r in detail["table"])
+    win = detail.get("winner")
+    verdict = f"<p><strong>Winner: {html.escape(win['label'])}</strong> — {html.escape(win.get('why', ''))}</p>" if win \
+        else "<p>No winner yet.</p>"
+    body = (f"<table>{head}{rows}</table>{verdict}{''.join(figures)}"
+            f"<h2>Comparison spec</h2><pre>{html.escape(_pretty(spec))}</pre>")
+    return _page(title, body)
+
+
 def report_html(info: dict[str, Any], records: list[dict[str, Any]]) -> str:
     """A whole HTML page about one run: what it was, how it ended, and its loss, accuracy and alignment over every
     update. Plotly's JavaScript is embedded, so the file opens without a network."""
-    from plotly.offline import get_plotlyjs
-
     spec = info["spec"]
     final = info.get("final") or {}
     title = f"{spec['rule']} on {spec['task']} ({spec['arch']}) — run {info['id']}"
@@ -85,15 +140,9 @@ def report_html(info: dict[str, Any], records: list[dict[str, Any]]) -> str:
                 "Alignment with BPTT's gradient (cosine)", "cosine"),
     ]
     table = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-    settings = html.escape(_pretty(spec))
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
-            "th{text-align:left;padding-right:1rem}pre{background:#f4f4f4;padding:1rem;overflow:auto}</style>"
-            f"<script>{get_plotlyjs()}</script></head><body><h1>{html.escape(title)}</h1>"
-            f"<table>{table}</table>{''.join(figures)}"
-            f"<h2>Full settings</h2><pre>{settings}</pre>"
-            "<p>Made by Credit Lab. Load the settings back with POST /api/runs to train the same run again.</p>"
-            "</body></html>")
+    return _page(title, f"<table>{table}</table>{''.join(figures)}<h2>Full settings</h2>"
+                        f"<pre>{html.escape(_pretty(spec))}</pre>"
+                        "<p>Load the settings back with POST /api/runs to train the same run again.</p>")
 
 
 def _pretty(spec: dict[str, Any]) -> str:

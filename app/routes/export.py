@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from app import export
 from app.deps import ManagerDep
 from app.routes.api import NOT_FOUND, find_run
+from app.routes.comparisons import NO_COMPARISON, ComparisonsDep, find
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -45,3 +46,13 @@ async def export_run(run_id: str, file: ExportFile, manager: ManagerDep) -> Resp
         else:
             body = await asyncio.to_thread(export.report_html, run.info().model_dump(), records)
     return Response(body, media_type=_TYPES[file], headers=headers)
+
+
+@router.get("/comparisons/{cmp_id}/export/report.html", responses={**NO_COMPARISON, 200: {"description": "The page."}})
+async def export_comparison(cmp_id: str, comparisons: ComparisonsDep) -> Response:
+    """A self-contained page (Plotly embedded, opens offline) with the members' curves overlaid and the table."""
+    comparison = find(comparisons, cmp_id)
+    detail = comparison.detail()
+    body = await asyncio.to_thread(export.comparison_report_html, detail, [r.history for r in comparison.runs])
+    return Response(body, media_type=_TYPES["report.html"], headers={
+        "Content-Disposition": f'attachment; filename="creditlab-comparison-{comparison.id}-report.html"'})

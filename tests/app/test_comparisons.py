@@ -82,6 +82,12 @@ def test_a_finished_comparison_survives_a_restart(tmp_path: Path) -> None:
         assert [m["run"]["id"] for m in after["members"]] == [m["run"]["id"] for m in before["members"]]
         assert after["table"] == before["table"] and after["winner"] == before["winner"]
         assert after["status"] == "done" and after["spec"] == before["spec"]
+        report = client.get(f"/api/comparisons/{cmp['id']}/export/report.html")
+        assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+        text = report.text
+        assert "Plotly.newPlot" in text and "Winner: " + before["winner"]["label"] in text
+        assert text.count('"name":"bptt"') >= 3 and text.count('"name":"eprop"') >= 3  # each member on each chart
+        assert client.get("/api/comparisons/nope/export/report.html").status_code == 404
         assert control(client, cmp, "stop", token="x" * 43).status_code == 403  # still its owner's
 
 
