@@ -30,3 +30,12 @@ def test_the_page_renders_and_an_unknown_lesson_is_404_with_the_valid_names(clie
     for url in ("/api/lessons/nope", "/lessons/nope"):
         r = client.get(url)
         assert r.status_code == 404 and "temporal-credit" in r.json()["detail"]
+
+
+def test_the_lessons_index_links_every_lesson_and_the_lab_links_to_it(client) -> None:  # noqa: ANN001
+    page = client.get("/lessons")
+    assert page.status_code == 200
+    names = [x["name"] for x in client.get("/api/lessons").json()["lessons"]]
+    assert len(names) >= 7 and all(f"href='/lessons/{n}'" in page.text for n in names)
+    lab = client.get("/").text
+    assert 'href="/lessons"' in lab and 'href="/runs"' in lab and 'href="/compare"' in lab
