@@ -215,7 +215,11 @@ function summarise() {
   fillSelect(rules, app.catalog.rules, app.setup.rule);
   for (const o of rules.options) {
     o.disabled = !ok.includes(o.value);
-    if (o.disabled) o.textContent = `${o.value} (not for ${app.setup.arch})`;
+    if (o.disabled) {
+      // short, so the one line stays one line at 1024 px; the reason in full as its tooltip
+      o.textContent = `${o.value} (not here)`;
+      o.title = `${o.value} cannot train ${app.setup.arch}: pick another network for it`;
+    }
   }
   $("quick-rule-swatch").style.background = app.colours[app.setup.rule] || "#000";
 }
