@@ -248,9 +248,12 @@ def snapshot_arrays(snap: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.
     example = dict(snap.get("example", {}))
     meta = {"periods": example.pop("periods", []), "loss_kind": example.pop("loss_kind", None),
             "cost": snap.get("cost")}
+    spiking = snap.get("spiking")
+    if spiking:  # engine/spiking_view.py: arrays below, the firing summary in meta
+        meta["spiking"] = {k: spiking[k] for k in ("rate_hz", "silent", "saturated")}
     arrays: dict[str, np.ndarray] = {}
-    for group in ("weights", "example", "signals"):
-        src = example if group == "example" else snap.get(group, {})
+    for group in ("weights", "example", "signals", "spiking"):
+        src = example if group == "example" else snap.get(group) or {}
         for name, a in src.items():
             if isinstance(a, np.ndarray):
                 arrays[f"{group}.{name}"] = a

@@ -20,6 +20,7 @@ from typing import Any, Iterator, Literal
 
 import torch
 
+from engine.spiking_view import spiking_view
 from engine.metrics import alignment
 from engine.rules import RULES
 from engine.rules.base import CreditRule, Pass
@@ -237,6 +238,20 @@ class Trainer:
                             mean_ms([r.ms for r in self.history[-50:]]))
 
     @torch.no_grad()
+    def _shown(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """A weight matrix as it acts and as it acted at the start: W_rec through ``recurrent_weights`` when the
+        network has it (the sparsity mask applied, and under Dale's law the signs: W_rec holds magnitudes)."""
+        p = getattr(self.arch, name)
+        signed = getattr(self.arch, "recurrent_weights", None)
+        if name != "W_rec" or signed is None:
+            return p, self.initial[name]
+        now = p.detach().clone()
+        p.copy_(self.initial[name])  # the same map applied to the initial weights, then put back exactly
+        first = signed().detach().clone()
+        p.copy_(now)
+        return signed(), first
+
+    @torch.no_grad()
     def snapshot(self) -> dict[str, Any]:
         """The current state for display: recurrent weights and their change since the start, and the example
         trial (batch 1, fixed for the run) replayed with the current weights. Arrays are float32 numpy."""
@@ -245,9 +260,9 @@ class Trainer:
         shown = torch.softmax(outputs, -1) if self.task.loss_kind == "xent" else outputs
         weights = {}
         for name in self.arch.weight_names():  # whatever matrices the network declares
-            p = getattr(self.arch, name)
+            p, p0 = self._shown(name)
             weights[name] = _np(p)
-            weights[name + "_change"] = _np(p - self.initial[name])
+            weights[name + "_change"] = _np(p - p0)
         return {
             "step": self.step_count,
             "weights": weights,
@@ -258,6 +273,7 @@ class Trainer:
             },
             "signals": {k: _np(v) for k, v in self.rule.signals(self.task, ex).items()},
             "cost": self.cost(),
+            **({"spiking": spiking_view(self.arch, ex.inputs)} if "spiking" in self.arch.provides else {}),
         }
 
     def summary(self) -> dict[str, Any]:

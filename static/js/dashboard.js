@@ -15,6 +15,7 @@ import { Raster } from "./plots/raster.js";
 import { OutputChart } from "./plots/trial.js";
 import { CostMeter } from "./plots/cost.js";
 import { AlignmentChart } from "./plots/alignment.js";
+import { SpikeView } from "./plots/spikes.js";
 import { StickyLimit, maxAbs, niceCeil } from "./plots/common.js";
 import { taskGuides } from "./plots/guides.js";
 import { nameAbout } from "./about.js";
@@ -154,6 +155,8 @@ export class Dashboard {
         this.signals.delete(name);
       } else s.raster.reset();
     }
+    this.spikes?.fig.remove(); // a new run may not spike at all
+    this.spikes = null;
     this.output.reset(colour);
     this.cost.reset(colour, ruleName);
     let recs = history.filter((r) => r && typeof r.step === "number");
@@ -361,6 +364,7 @@ export class Dashboard {
         { periods: meta.periods, mask })));
     }
     if (meta.cost) jobs.push(timed("cost", () => this.cost.update(meta.cost)));
+    if (arrays["spiking.spikes"]) jobs.push(timed("spikes", () => this.drawSpikes(arrays, meta)));
     jobs.push(timed("signals", () => this.drawSignals(arrays, meta, mask, header.step)));
     jobs.push(() => {
       const owed = this.owedAcks;
@@ -371,6 +375,27 @@ export class Dashboard {
       this.markData(true);
     });
     return jobs;
+  }
+
+  /** A spiking network: its spike raster and membrane potential, in a figure made on first use (plots/spikes.js). */
+  drawSpikes(arrays, meta) {
+    if (!this.spikes) {
+      const fig = document.createElement("figure");
+      fig.className = "chart has-data";
+      fig.id = "chart-spikes";
+      fig.dataset.kind = "spikes";
+      const cap = document.createElement("figcaption");
+      const h = document.createElement("h2");
+      h.textContent = "Which neurons spike, and when?";
+      cap.append(h);
+      const box = document.createElement("div");
+      fig.append(cap, box);
+      this.signalsBox.hidden = false;
+      this.signalsBox.prepend(fig);
+      this.spikes = { fig, view: new SpikeView(box) };
+    }
+    this.spikes.view.draw(arrays, meta);
+    this.c.spiking = meta.spiking || null;
   }
 
   drawSignals(arrays, meta, mask, step) {
@@ -405,7 +430,7 @@ export class Dashboard {
         s.raster.draw(a.data, a.shape, { periods: meta.periods, mask });
       }
     }
-    this.signalsBox.hidden = this.signals.size === 0;
+    this.signalsBox.hidden = this.signals.size === 0 && !this.spikes;
   }
 
   addSignalFigure(name, scalar = false) {
@@ -478,6 +503,8 @@ export class Dashboard {
     }
     for (const s of this.signals.values()) s.fig.remove();
     this.signals.clear();
+    this.spikes?.fig.remove();
+    this.spikes = null;
     this.signalsBox.hidden = true;
     this.wrec.frames = 0;
     this.wchange.frames = 0;
