@@ -1,7 +1,8 @@
 """What clients send to and receive from a room, as typed values (docs/rooms.md).
 
-*What a room shows* is a discriminated union on ``kind``: today only a run (``{"kind": "run", "id": ...}``); a
-comparison or a lesson step becomes one more member here, and the audience page picks its view by ``kind``.
+*What a room shows* is a discriminated union on ``kind``: a run (``{"kind": "run", "id": ...}``), a comparison
+(``{"kind": "comparison", "id": ...}``) or a lesson (``{"kind": "lesson", "name": ...}``); the audience page picks
+its view by ``kind``.
 
 A poll is one of three kinds (``kind``):
 
@@ -33,8 +34,20 @@ class ShownRun(Strict):
     """The run's id; the audience watches it through its watch link (``/#run=<id>``)."""
 
 
-#: What a room shows. Add ``ShownComparison`` / ``ShownLesson`` here (``kind`` tells them apart).
-Shown = Annotated[ShownRun, Field(discriminator="kind")]
+class ShownComparison(Strict):
+    kind: Literal["comparison"]
+    id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    """The comparison's id; the audience watches its page (``/compare/<id>``): curves overlaid, table, winner."""
+
+
+class ShownLesson(Strict):
+    kind: Literal["lesson"]
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")
+    """The lesson's name; the audience sees its page (``/lessons/<name>``): the question first."""
+
+
+#: What a room shows (``kind`` tells them apart).
+Shown = Annotated[ShownRun | ShownComparison | ShownLesson, Field(discriminator="kind")]
 
 
 class ShowBody(Strict):

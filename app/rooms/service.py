@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Callable
 
 from app.rooms import access, persist
 from app.rooms.hub import RoomHub
@@ -70,9 +70,17 @@ class Rooms:
         persist.save_room(self.store, room)
         return room, token
 
-    def show(self, room: Room, shown: dict[str, Any] | None) -> None:
+    def show(self, room: Room, shown: dict[str, Any] | None,
+             exists: Callable[[str, str], bool] | None = None) -> None:
+        """Show ``shown`` to the room. A run must exist here; a comparison or lesson must pass ``exists(kind, key)``
+        (the route knows the comparisons and lessons; this module does not)."""
         if shown is not None and shown["kind"] == "run" and self.manager.get(shown["id"]) is None:
             raise RoomError(404, f"shown.id: no run with id {shown['id']!r}")
+        if shown is not None and shown["kind"] != "run":
+            key = shown.get("id") or shown.get("name")
+            if exists is None or not exists(shown["kind"], key):
+                field = "id" if "id" in shown else "name"
+                raise RoomError(404, f"shown.{field}: no {shown['kind']} {key!r}")
         room.shown = shown
         persist.save_room(self.store, room)
         self._changed(room)

@@ -144,9 +144,16 @@ def get_room(room: AudienceRoom, request: Request, participant: ParticipantDep) 
 
 
 @router.put("/api/rooms/{code}/shown", responses=_answers(400, 413, 403, 404))
-def show(body: ShowBody, room: PresenterRoom, rooms: RoomsDep) -> dict[str, Any]:
-    """Show something to the whole room (a run now; comparisons and lessons later)."""
-    _apply(lambda: rooms.show(room, body.shown.model_dump() if body.shown else None))
+def show(body: ShowBody, room: PresenterRoom, rooms: RoomsDep, request: Request) -> dict[str, Any]:
+    """Show a run, a comparison or a lesson to the whole room (or nothing)."""
+    def exists(kind: str, key: str) -> bool:
+        if kind == "comparison":
+            return request.app.state.comparisons.get(key) is not None
+        from app.routes.lessons import current
+
+        return key in current()[0]
+
+    _apply(lambda: rooms.show(room, body.shown.model_dump() if body.shown else None, exists))
     return {"shown": room.shown}
 
 

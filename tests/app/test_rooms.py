@@ -93,6 +93,26 @@ def test_only_the_presenter_changes_the_room(client: TestClient) -> None:
     assert bad.status_code == 422
 
 
+def test_a_room_shows_a_comparison_or_a_lesson_that_exists(client: TestClient) -> None:
+    room = make_room(client, title="Lesson day")
+    code = room["code"]
+    members = [{"rule": "bptt"}, {"rule": "readout"}]
+    base = {k: v for k, v in TINY.items() if k != "rule"}
+    cmp = client.post("/api/comparisons", json={"base": base, "members": members}).json()
+    for shown in ({"kind": "comparison", "id": cmp["id"]}, {"kind": "lesson", "name": "fixed-circuit"}):
+        ok = client.put(f"/api/rooms/{code}/shown", json={"shown": shown}, headers=auth(room))
+        assert ok.status_code == 200, ok.text
+        assert client.get(f"/api/rooms/{code}").json()["shown"] == shown
+    for shown, field in (({"kind": "comparison", "id": "nope"}, "shown.id"),
+                         ({"kind": "lesson", "name": "no-such-lesson"}, "shown.name")):
+        missing = client.put(f"/api/rooms/{code}/shown", json={"shown": shown}, headers=auth(room))
+        assert missing.status_code == 404 and field in missing.text
+    assert client.get(f"/api/rooms/{code}").json()["shown"] == {"kind": "lesson", "name": "fixed-circuit"}
+    other = audience(client)
+    assert other.put(f"/api/rooms/{code}/shown", json={"shown": {"kind": "comparison", "id": cmp["id"]}}
+                     ).status_code == 403  # the audience cannot
+
+
 def test_a_password_is_checked_before_anything_of_the_room_is_shown(client: TestClient) -> None:
     room = make_room(client, password="synapse")
     code = room["code"]

@@ -33,7 +33,10 @@ function showRun(shown) {
   const frame = $("shown-frame");
   $("shown-empty").hidden = Boolean(shown);
   frame.hidden = !shown;
-  const src = shown && shown.kind === "run" ? `/#run=${encodeURIComponent(shown.id)}` : "";
+  const src = !shown ? ""
+    : shown.kind === "run" ? `/#run=${encodeURIComponent(shown.id)}`
+      : shown.kind === "comparison" ? `/compare/${encodeURIComponent(shown.id)}`
+        : shown.kind === "lesson" ? `/lessons/${encodeURIComponent(shown.name)}` : "";
   if (src && frame.getAttribute("src") !== src) frame.setAttribute("src", src);
   if (!src) frame.removeAttribute("src");
 }

@@ -12,14 +12,20 @@ async function control(method, path, body) {
   return r;
 }
 
-function runId(text) {
-  const m = text.trim().match(/run=([A-Za-z0-9_-]+)/);
-  return m ? m[1] : text.trim();
+/** What a pasted link or id names: a comparison (/compare/<id>), a lesson (/lessons/<name>) or a run. */
+function shownFrom(text) {
+  const t = text.trim();
+  const cmp = t.match(/\/compare\/([A-Za-z0-9_-]+)/);
+  if (cmp) return { kind: "comparison", id: cmp[1] };
+  const lesson = t.match(/\/lessons\/([a-z0-9-]+)/);
+  if (lesson) return { kind: "lesson", name: lesson[1] };
+  const run = t.match(/run=([A-Za-z0-9_-]+)/);
+  return { kind: "run", id: run ? run[1] : t };
 }
 
 $("show-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
-  control("PUT", "/shown", { shown: { kind: "run", id: runId($("show-run").value) } });
+  control("PUT", "/shown", { shown: shownFrom($("show-run").value) });
 });
 $("show-nothing").addEventListener("click", () => control("PUT", "/shown", { shown: null }));
 
@@ -71,7 +77,8 @@ function card(poll) {
 }
 
 function render(room) {
-  $("shown-now").textContent = room.shown ? `Showing run ${room.shown.id} to everyone.` : "Nothing is shown.";
+  const what = room.shown && (room.shown.kind === "lesson" ? `lesson ${room.shown.name}` : `${room.shown.kind} ${room.shown.id}`);
+  $("shown-now").textContent = room.shown ? `Showing ${what} to everyone.` : "Nothing is shown.";
   for (const poll of room.polls) {
     const c = card(poll);
     c.meta.textContent = pollMeta(poll);
