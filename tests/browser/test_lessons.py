@@ -37,3 +37,20 @@ def test_the_lesson_page_loads_and_a_preset_opens_the_lab_with_its_spec(page: Pa
     expect(page.locator('[name="task_config.delay"]')).to_have_value("20")
     expect(page.locator('[name="arch_config.hidden"]')).to_have_value("64")
     guard.check()
+
+
+def test_a_comparison_preset_opens_as_one_comparison(page: Page, guard, live_server) -> None:  # noqa: ANN001
+    import httpx
+
+    page.goto("/lessons/fixed-circuit")
+    page.locator('button.compare-preset[data-preset="hard"]').click()
+    page.wait_for_url("**/compare/*", timeout=30_000)
+    cmp_id = page.evaluate("() => location.pathname.split('/').pop()")
+    made = httpx.get(f"{live_server.url}/api/comparisons/{cmp_id}").json()
+    # the lesson's preset, verbatim: its members, on its task settings, owned by this browser
+    assert [m["run"]["spec"]["rule"] for m in made["members"]] == ["readout", "eprop"]
+    assert all(m["run"]["spec"]["task_config"]["delay"] == 20 for m in made["members"])
+    assert page.evaluate("() => localStorage.getItem('creditlab.owner')")
+    httpx.post(f"{live_server.url}/api/comparisons/{cmp_id}/control", json={"action": "stop"},
+               headers={"Authorization": "Bearer " + page.evaluate("() => localStorage.getItem('creditlab.owner')"),
+                        "Origin": live_server.url})

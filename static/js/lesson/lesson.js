@@ -2,6 +2,7 @@
 // rendered from Markdown; the other lessons as a short menu. Preset links are plain <a href="/#…"> (server side),
 // so they open the lab with the spec in the URL hash even without this script.
 import { renderMarkdown } from "./markdown.js";
+import { compareApi } from "../compare/api.js";
 
 const data = JSON.parse(document.getElementById("page-data").textContent);
 const lesson = data.lesson;
@@ -31,3 +32,21 @@ const around = [];
 if (i > 0) around.push(link(data.lessons[i - 1], `← ${data.lessons[i - 1].title}`));
 if (i >= 0 && i < data.lessons.length - 1) around.push(link(data.lessons[i + 1], `${data.lessons[i + 1].title} →`));
 around.forEach((a, k) => nav.append(...(k ? [" · ", a] : [a])));
+
+// A comparison preset opens as one comparison (shared trials and weights, curves overlaid): made with this
+// browser's owner token, so the teacher presses Play there.
+for (const btn of document.querySelectorAll("button.compare-preset")) {
+  const preset = lesson.presets.find((p) => p.name === btn.dataset.preset);
+  const error = btn.parentElement.querySelector(".compare-error");
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    error.textContent = "";
+    try {
+      const made = await compareApi.create(preset.spec);
+      location.href = `/compare/${encodeURIComponent(made.id)}`;
+    } catch (err) {
+      error.textContent = `Could not make the comparison: ${err.message}`;
+      btn.disabled = false;
+    }
+  });
+}
