@@ -14,6 +14,7 @@ COPY engine ./engine
 COPY app ./app
 COPY static ./static
 COPY templates ./templates
+COPY lessons ./lessons
 RUN pip install .
 
 FROM python:3.11-slim-bookworm
