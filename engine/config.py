@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 class ConfigModel(BaseModel):
     """Base for every settings model: unknown keys are refused, field docstrings become help text."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True, allow_inf_nan=False)
 
 
 class SettingError(ValueError):
