@@ -54,7 +54,9 @@ def check_sweep(sw: SweepSpec) -> None:
                 resolve(parse_spec(set_path(set_path(sw.base, "rule", rule), sw.setting, value)))
             except SettingError as err:
                 field_path = err.field.removeprefix("spec.")
-                varied = sw.setting.split(".")[-1] == field_path.split(".")[-1]
+                # the same base passed with the first value: a later value's error is that value's, whatever
+                # field the check names (a check across fields, e.g. a task's steps against the varied lag)
+                varied = j > 0 or sw.setting.split(".")[-1] == field_path.split(".")[-1]
                 where = (("setting" if err.message.startswith("unknown setting") else f"values.{j}") if varied
                          else f"base.{field_path}")
                 raise SettingError(where, err.message) from None
@@ -64,9 +66,9 @@ def check_sweep(sw: SweepSpec) -> None:
                 raise SettingError(f"base.{'arch' if err.kind == 'architecture' else err.kind}", str(err)) from None
 
 
-def interrupted_message(done: int, total: int) -> str:
-    return (f"the server stopped after {done} of {total} points; the points finished are kept (start the "
-            "sweep again to run the rest)")
+#: Why a sweep is ``interrupted`` (the page says "interrupted: k of n points — " before it).
+INTERRUPTED = ("the server stopped before the sweep finished; its finished points are kept (start it again to run "
+               "the rest)")
 
 
 @dataclass(eq=False)
@@ -107,7 +109,7 @@ class Sweeps:
         for fields in await asyncio.to_thread(sweep_persist.load, self.store):
             sw = Sweep(**fields)
             if sw.status == "running":
-                sw.status, sw.message = "interrupted", interrupted_message(len(sw.points), sw.total)
+                sw.status, sw.message = "interrupted", INTERRUPTED
             self.items[sw.id] = sw
 
     def _save(self, sw: Sweep) -> None:
@@ -141,7 +143,7 @@ class Sweeps:
             if len(sw.points) == sw.total or not sw.stop.is_set():
                 sw.status = "done"
             elif self.closing:  # the server stops, not the owner: kept as interrupted
-                sw.status, sw.message = "interrupted", interrupted_message(len(sw.points), sw.total)
+                sw.status, sw.message = "interrupted", INTERRUPTED
             else:
                 sw.status = "stopped"
         except Exception as err:  # noqa: BLE001 - a failed sweep says why; the server carries on
