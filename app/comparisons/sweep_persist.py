@@ -10,7 +10,7 @@ it again at every start. Its owner can start the same sweep again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from sqlalchemy import delete, insert, select
@@ -19,15 +19,12 @@ from sqlalchemy.engine import Connection
 from app.store import Store, SweepRow
 from engine.compare import SweepSpec
 
-if TYPE_CHECKING:
-    from app.comparisons.sweeps import Sweep
 
-
-def save(store: Store, sw: Sweep) -> None:
-    """Write the sweep as it is now (its whole row: the points are few, at most 120)."""
-    row = {"id": sw.id, "owner": sw.owner, "spec": orjson.dumps(sw.spec.model_dump()).decode(),
-           "status": sw.status, "message": sw.message, "points": orjson.dumps(sw.points).decode(),
-           "created": sw.created}
+def save(store: Store, fields: dict[str, Any]) -> None:
+    """Write a sweep as it is now, from its stored fields (``Sweep.stored()``): its whole row, since the points
+    are few (at most 120)."""
+    row = {**fields, "spec": orjson.dumps(fields["spec"].model_dump()).decode(),
+           "points": orjson.dumps(fields["points"]).decode()}
 
     def write(conn: Connection) -> None:
         conn.execute(delete(SweepRow.__table__).where(SweepRow.id == row["id"]))
@@ -37,8 +34,7 @@ def save(store: Store, sw: Sweep) -> None:
 
 
 def load(store: Store) -> list[dict[str, Any]]:
-    """Every stored sweep as :class:`~app.comparisons.sweeps.Sweep`'s fields, oldest first (blocking: off the
-    loop)."""
+    """Every stored sweep's fields (as ``Sweep.stored()`` gives them), oldest first (blocking: off the loop)."""
     store.flush()
     with store.engine.connect() as conn:
         return [{"id": r.id, "spec": SweepSpec.model_validate(orjson.loads(r.spec)), "owner": r.owner,

@@ -89,6 +89,11 @@ class Sweep:
         """How many points the sweep has when complete: one per (rule, value)."""
         return len(self.spec.values) * len(self.spec.rules)
 
+    def stored(self) -> dict[str, Any]:
+        """What the database keeps (app/comparisons/sweep_persist.py); ``Sweep(**stored)`` rebuilds the sweep."""
+        return {"id": self.id, "spec": self.spec, "owner": self.owner, "status": self.status,
+                "message": self.message, "points": self.points, "created": self.created}
+
     def detail(self) -> dict[str, Any]:
         return {"id": self.id, "spec": self.spec.model_dump(), "status": self.status, "message": self.message,
                 "points": self.points, "lines": lines(self.spec, self.points), "created": self.created,
@@ -114,7 +119,7 @@ class Sweeps:
 
     def _save(self, sw: Sweep) -> None:
         if self.store is not None:
-            sweep_persist.save(self.store, sw)
+            sweep_persist.save(self.store, sw.stored())
 
     def get(self, sweep_id: str) -> Sweep | None:
         return self.items.get(sweep_id)

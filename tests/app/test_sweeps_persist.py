@@ -87,7 +87,7 @@ def test_a_sweep_stored_as_running_by_a_crashed_server_comes_back_interrupted(tm
     store = Store(settings.resolved_database_url())
     point = {"rule": "bptt", "value": 3, "seeds": [0], "accuracy": {"mean": 0.5, "min": 0.5, "max": 0.5}}
     sweep_persist.save(store, Sweep("abcdef012345", SweepSpec.model_validate(SWEEP), "ab" * 32, "running", None,
-                                    [point], created=1.0))
+                                    [point], created=1.0).stored())
     store.flush()
     store.close()
     with TestClient(create_app(settings)) as client:
