@@ -40,9 +40,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(settings.resolved_database_url())
         manager = RunManager(settings, store, checkpoints=StoredCheckpoints(store))
         app.state.store, app.state.manager = store, manager
-        app.state.comparisons, app.state.sweeps = Comparisons(manager), Sweeps()
+        app.state.comparisons, app.state.sweeps = Comparisons(manager), Sweeps(store)
         await manager.start()
         await app.state.comparisons.start()
+        await app.state.sweeps.start()
         try:
             yield
         finally:

@@ -20,6 +20,8 @@ Versions:
    per poll): the classroom (app/rooms/).
 5. ``comparisons`` (id, owner, spec, labels, runs, mode, target, message, created): a comparison groups its member
    runs (app/comparisons/); the runs themselves are rows of ``runs``.
+6. ``sweeps`` (id, owner, spec, status, message, points, created): a sweep and the points it finished
+   (app/comparisons/sweep_persist.py); its runs are not kept, only each point's summary.
 
 To change the schema: add a function here, append it to :data:`STEPS`, and change the models in
 :mod:`app.store` to match (tests/app/test_migrations.py checks that they do).
@@ -96,9 +98,18 @@ def _v5_comparisons(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v6_sweeps(conn: Connection) -> None:
+    meta = MetaData()
+    Table("sweeps", meta,
+          Column("id", String(32), primary_key=True), Column("owner", String(64), nullable=False),
+          Column("spec", Text, nullable=False), Column("status", String(16), nullable=False),
+          Column("message", Text), Column("points", Text, nullable=False), Column("created", Float, nullable=False))
+    meta.create_all(conn)
+
+
 #: ``STEPS[k]`` upgrades a version-k database to version k + 1.
 STEPS: list[Callable[[Connection], None]] = [_v1_tables, _v2_owner_and_checkpoints, _v3_keyframes_and_public,
-                                             _v4_rooms, _v5_comparisons]
+                                             _v4_rooms, _v5_comparisons, _v6_sweeps]
 LATEST = len(STEPS)
 
 

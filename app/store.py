@@ -128,6 +128,18 @@ class ComparisonRow(Base):
     created: Mapped[float] = mapped_column(Float)
 
 
+class SweepRow(Base):
+    """A sweep (app/comparisons/sweeps.py): its spec, status and the points finished so far (JSON, in order)."""
+    __tablename__ = "sweeps"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    points: Mapped[str] = mapped_column(Text)
+    created: Mapped[float] = mapped_column(Float)
+
+
 @dataclass
 class StoredRun:
     id: str

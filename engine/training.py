@@ -239,17 +239,13 @@ class Trainer:
 
     @torch.no_grad()
     def _shown(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """A weight matrix as it acts and as it acted at the start: W_rec through ``recurrent_weights`` when the
-        network has it (the sparsity mask applied, and under Dale's law the signs: W_rec holds magnitudes)."""
-        p = getattr(self.arch, name)
-        signed = getattr(self.arch, "recurrent_weights", None)
-        if name != "W_rec" or signed is None:
-            return p, self.initial[name]
-        now = p.detach().clone()
-        p.copy_(self.initial[name])  # the same map applied to the initial weights, then put back exactly
-        first = signed().detach().clone()
-        p.copy_(now)
-        return signed(), first
+        """A weight matrix as it acts and as it acted at the start: W_rec through the network's
+        ``recurrent_weights`` (the sparsity mask applied, and under Dale's law the signs: W_rec holds magnitudes),
+        applied to the parameter and to the initial copy alike; the parameters are only read."""
+        p, first = getattr(self.arch, name), self.initial[name]
+        if name != "W_rec":
+            return p, first
+        return self.arch.recurrent_weights(p), self.arch.recurrent_weights(first)
 
     @torch.no_grad()
     def snapshot(self) -> dict[str, Any]:

@@ -5,8 +5,6 @@ start-up every bad file is logged with its file name and field."""
 
 from __future__ import annotations
 
-import html
-
 import logging
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -73,17 +71,10 @@ def get_lesson(name: str) -> dict[str, Any]:
 
 
 @router.get("/lessons", response_class=HTMLResponse, include_in_schema=False)
-def lessons_page() -> Response:
-    """Every lesson in order, each a link to its page."""
+def lessons_page(request: Request) -> Response:
+    """Every lesson in order, each a link to its page (the template escapes every lesson's text)."""
     lessons, _ = current()
-    items = "".join(f"<li><a href='/lessons/{html.escape(x.name)}'>{html.escape(x.title)}</a>"
-                    f"<p>{html.escape(x.summary or '')}</p></li>" for x in lessons.values())
-    return HTMLResponse("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-                        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-                        "<title>Lessons · Credit Lab</title><link rel='stylesheet' href='/static/css/app.css'>"
-                        "<link rel='stylesheet' href='/static/css/saved.css'></head><body class='saved-page'>"
-                        "<header class='saved-top'><a class='brand' href='/'>Credit&nbsp;Lab</a></header><main>"
-                        f"<h1>Lessons</h1><ol class='lesson-list'>{items}</ol></main></body></html>")
+    return templates().TemplateResponse(request, "lessons.html", {"lessons": list(lessons.values())})
 
 
 @router.get("/lessons/{name}", response_class=HTMLResponse, include_in_schema=False)

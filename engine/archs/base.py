@@ -264,3 +264,9 @@ class Architecture(nn.Module):
         J = vmap(jacrev(step, argnums=1), in_dims=(None, 0, 0))(params, flat, x_t)
         M = vmap(jacrev(step, argnums=0), in_dims=(None, 0, 0))(params, flat, x_t)
         return J, M
+
+    def recurrent_weights(self, W: torch.Tensor | None = None) -> torch.Tensor:
+        """W_rec as it acts in the dynamics, or the same map applied to a raw matrix ``W`` of its shape (the
+        initial W_rec, to show its change in the same form). Default: the matrix itself; a network with a
+        sparsity mask or Dale's signs writes its own (rnn, lif)."""
+        return self.W_rec if W is None else W

@@ -252,11 +252,13 @@ class LIF(Architecture):
     def n_units(self) -> int:
         return self.config.hidden
 
-    def recurrent_weights(self) -> torch.Tensor:
-        """W of Eq. (3): Eq. (10) with Dale's law, W_rec ⊙ mask without."""
+    def recurrent_weights(self, W: torch.Tensor | None = None) -> torch.Tensor:
+        """W of Eq. (3): Eq. (10) with Dale's law, W_rec ⊙ mask without. Given a raw matrix ``W`` (e.g. the
+        initial W_rec), the same map applied to it."""
+        W = self.W_rec if W is None else W
         if self.config.dale:
-            return self.W_rec.abs() * self.rec_mask * self.sign
-        return self.W_rec * self.rec_mask
+            return W.abs() * self.rec_mask * self.sign
+        return W * self.rec_mask
 
     def grad_masks(self) -> dict[str, torch.Tensor]:
         return {"W_rec": self.rec_mask}

@@ -148,9 +148,11 @@ class RNN(Architecture):
         return RNNState(torch.full((batch, self.n_units), self.config.h0, dtype=self.W_rec.dtype,
                                    device=self.W_rec.device))
 
-    def recurrent_weights(self) -> torch.Tensor:
-        """W = W_rec ⊙ mask of Eq. (1); W_rec itself at density 1 (no product, nothing extra in a graph)."""
-        return self.W_rec if self.config.density == 1 else self.W_rec * self.rec_mask
+    def recurrent_weights(self, W: torch.Tensor | None = None) -> torch.Tensor:
+        """W = W_rec ⊙ mask of Eq. (1); W_rec itself at density 1 (no product, nothing extra in a graph). Given a
+        raw matrix ``W`` (e.g. the initial W_rec), the same map applied to it."""
+        W = self.W_rec if W is None else W
+        return W if self.config.density == 1 else W * self.rec_mask
 
     def preactivation(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:  # Eq. (1)
         return h_prev @ self.recurrent_weights().T + x_t @ self.W_in.T + self.b

@@ -154,6 +154,7 @@ def test_a_sweep_streams_each_point_as_it_finishes(client: TestClient) -> None:
     ({"rules": ["bptt", "nope"]}, ["body", "rules", "1"]),
     ({"setting": "task.nope"}, ["body", "setting"]),
     ({"values": [3, 0]}, ["body", "values", "1"]),
+    ({"values": [3, 8]}, ["body", "values", "1"]),  # t2 = 8 is fine alone, not in trials of 8 steps
     ({"values": []}, ["body", "values"]),
     ({"seeds": ["0"]}, ["body", "seeds", "0"]),
 ])

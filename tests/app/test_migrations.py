@@ -82,7 +82,7 @@ def test_a_first_schema_database_keeps_every_run_and_record(v1_db: Path) -> None
         assert store.flush()
     finally:
         store.close()
-    assert _schema(v1_db)["version"] == migrations.LATEST == 5
+    assert _schema(v1_db)["version"] == migrations.LATEST == 6
     store, runs = _open(v1_db)  # again: the upgrade does nothing twice
     store.close()
     _check([r for r in runs if r.id in RUNS])
