@@ -72,6 +72,9 @@ def test_the_run_list_deletes_after_a_confirmation(page: Page, guard, live_serve
     row = page.locator(f"tr[data-run='{run}']")
     expect(row).to_be_visible()
     expect(row).to_contain_text("dnms · rnn · eprop")
+    page.set_viewport_size({"width": 375, "height": 700})  # a phone: the table scrolls in its box, not the page
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.once("dialog", lambda d: d.dismiss())
     row.get_by_role("button", name=f"Delete run {run}").click()
     expect(row).to_be_visible()  # dismissed: nothing happens
