@@ -22,8 +22,8 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.protocol import dumps
-from app.runs.hub import _consume
 from app.runs.ratelimit import TokenBucket
+from app.streams import close_quietly, serve_pair
 
 MAX_MESSAGE = 1024
 
@@ -66,23 +66,14 @@ class RoomHub:
         """Stream the room to an accepted ``websocket`` until it leaves or stalls."""
         listener = Listener(websocket, presenter, self.message_rate)
         self.listeners.add(listener)
-        writer = asyncio.create_task(self._write(listener))
-        reader = asyncio.create_task(self._read(listener))
         try:
-            await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+            await serve_pair(self._write(listener), self._read(listener))
         finally:
-            for task in (writer, reader):
-                task.cancel()
-                task.add_done_callback(_consume)
             self.listeners.discard(listener)
 
     async def close_all(self) -> None:
         for listener in list(self.listeners):
-            try:
-                async with asyncio.timeout(1.0):
-                    await listener.websocket.close(1001, "server shutting down")
-            except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
-                pass
+            await close_quietly(listener.websocket, 1001, "server shutting down")
 
     async def _write(self, v: Listener) -> None:
         try:
