@@ -11,7 +11,7 @@ ignores one that is already gone.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Coroutine
+from typing import Any, Callable, Coroutine
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -39,6 +39,27 @@ async def serve_pair(writer: Coroutine[Any, Any, Any], reader: Coroutine[Any, An
     if w.done() and not w.cancelled() and w.exception() is None:
         return w.result()
     return None
+
+
+async def write_loop(websocket: WebSocket, wake: asyncio.Event, next_item: Callable[[], str | bytes | None],
+                     send_timeout: float) -> str:
+    """A socket's writer: whenever ``wake`` is set, send everything ``next_item`` has (text or binary) until it
+    answers None. Ends ``"stalled"`` when one send takes longer than ``send_timeout`` seconds, ``"gone"`` when the
+    socket went away."""
+    try:
+        while True:
+            await wake.wait()
+            wake.clear()
+            while (data := next_item()) is not None:
+                async with asyncio.timeout(send_timeout):
+                    if isinstance(data, bytes):
+                        await websocket.send_bytes(data)
+                    else:
+                        await websocket.send_text(data)
+    except TimeoutError:
+        return "stalled"
+    except GONE:
+        return "gone"
 
 
 async def close_quietly(websocket: WebSocket, code: int, reason: str, timeout: float = 1.0) -> None:

@@ -12,7 +12,8 @@ from typing import Any, Callable
 
 from app.rooms import access, persist
 from app.rooms.hub import RoomHub
-from app.rooms.models import PollCreate, ResolveBody
+from app.rooms.models import PollCreate, PredictionPoll, ResolveBody
+from app.rooms.relay import Relay
 from app.rooms.room import Poll, Room, RoomError, first_to_reach
 from app.runs.manager import RunManager
 from app.runs.ratelimit import TokenBucket
@@ -41,6 +42,8 @@ class Rooms:
         self.manager = manager
         self.rooms = persist.load(store)
         self.hubs: dict[str, RoomHub] = {}
+        self.relays: dict[str, Relay] = {}
+        """Room code → the relay of the run it shows to its audience (made when the first seat joins)."""
         self.votes = Limits(vote_rate, vote_burst)
         self.joins = Limits(join_rate, join_burst)
 
@@ -56,6 +59,26 @@ class Rooms:
         if hub is None:
             hub = self.hubs[room.code] = RoomHub(room.view)
         return hub
+
+    def hidden_runs(self) -> dict[str, Room]:
+        """Run id → the room that hides its rule (guess the rule, before the reveal)."""
+        return {room.hidden_run: room for room in self.rooms.values() if room.hidden_run is not None}
+
+    def relay(self, room: Room) -> Relay | None:
+        """The relay of the run ``room`` shows (made now if needed; event loop only), or None if it shows none."""
+        shown = room.shown
+        if shown is None or shown["kind"] not in ("run", "guess"):
+            return None
+        relay = self.relays.get(room.code)
+        if relay is not None and relay.run.id == shown["id"] and not relay.task.done():
+            return relay
+        run = self.manager.get(shown["id"])
+        if run is None:
+            return None
+        if relay is not None:
+            relay.retire()
+        relay = self.relays[room.code] = Relay(run, hidden=room.hidden_run is not None)
+        return relay
 
     # -- changes ------------------------------------------------------------------------------------------------
     def create(self, title: str, password: str | None) -> tuple[Room, str]:
@@ -81,9 +104,43 @@ class Rooms:
             if exists is None or not exists(shown["kind"], key):
                 field = "id" if "id" in shown else "name"
                 raise RoomError(404, f"shown.{field}: no {shown['kind']} {key!r}")
+        self._set_shown(room, shown)
+
+    def _set_shown(self, room: Room, shown: dict[str, Any] | None) -> None:
         room.shown = shown
         persist.save_room(self.store, room)
+        relay = self.relays.get(room.code)
+        if relay is not None and (shown is None or shown.get("id") != relay.run.id):
+            relay.retire()
+            del self.relays[room.code]
         self._changed(room)
+
+    def guess(self, room: Room, run_id: str, rule: str, options: list[str], question: str) -> Poll:
+        """Show run ``run_id`` with its rule hidden and open a prediction whose options are rules (``rule`` among
+        them); :meth:`reveal` settles it."""
+        if rule not in options:
+            raise RoomError(422, "options: must include the run's rule")
+        poll = self.add_poll(room, PredictionPoll(kind="prediction", question=question, options=options))
+        poll.act("open")
+        persist.save_poll(self.store, poll)
+        self._set_shown(room, {"kind": "guess", "id": run_id, "poll": poll.id, "hidden": True, "rule": rule})
+        return poll
+
+    def reveal(self, room: Room) -> Poll:
+        """Show the hidden rule: the guess's prediction is resolved with it (the answer beside the votes)."""
+        shown = room.shown
+        if shown is None or shown["kind"] != "guess" or not shown.get("hidden"):
+            raise RoomError(409, "this room hides no rule now")
+        poll = room.poll(shown["poll"])
+        if poll.answer is None:
+            poll.resolve({"option": poll.spec.options.index(shown["rule"]), "rule": shown["rule"],  # type: ignore[union-attr]
+                          "run": shown["id"]})
+            persist.save_poll(self.store, poll)
+        self._set_shown(room, {**shown, "hidden": False})
+        relay = self.relays.get(room.code)
+        if relay is not None:
+            relay.reveal()
+        return poll
 
     def add_poll(self, room: Room, spec: PollCreate) -> Poll:
         if len(room.polls) >= 100:

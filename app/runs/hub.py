@@ -30,7 +30,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.protocol import CLIENT_MESSAGE, AckMessage, AuthMessage, ControlMessage, ErrorMessage, dumps
 from app.runs.ratelimit import TokenBucket
-from app.streams import close_quietly, serve_pair
+from app.streams import close_quietly, serve_pair, write_loop
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +124,6 @@ class Hub:
         if ended == "stalled":
             await close_quietly(websocket, 4408, "too slow: no frame was accepted in time")
 
-    async def _send(self, viewer: Viewer, data: str | bytes) -> None:
-        async with asyncio.timeout(self.send_timeout):
-            if isinstance(data, bytes):
-                await viewer.websocket.send_bytes(data)
-            else:
-                await viewer.websocket.send_text(data)
-
     def _next(self, v: Viewer) -> str | bytes | None:
         """The next thing to send to ``v`` (order: hello, metrics, status, errors, snapshot)."""
         if v.resync:
@@ -152,16 +145,7 @@ class Hub:
         return None
 
     async def _write(self, v: Viewer) -> str:
-        try:
-            while True:
-                await v.wake.wait()
-                v.wake.clear()
-                while (data := self._next(v)) is not None:
-                    await self._send(v, data)
-        except TimeoutError:
-            return "stalled"
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            return "gone"
+        return await write_loop(v.websocket, v.wake, lambda: self._next(v), self.send_timeout)
 
     async def _read(self, v: Viewer, on_control: ControlHandler) -> None:
         while True:
