@@ -2,6 +2,7 @@
 // It trains nothing and changes nothing of the room: every control is the presenter's.
 
 import { $, CODE, answerText, api, detailText, drawResults, el, follow, optionLabels, pollMeta, setStatus } from "./common.js";
+import { followRun } from "./relay.js";
 
 const base = `/api/rooms/${CODE}`;
 let mine = {};
@@ -29,9 +30,25 @@ $("join-form").addEventListener("submit", async (ev) => {
   start();
 });
 
+let following = null; // {key, stop}: the relay this page follows (guess the rule)
+
+/** Guess the rule: the run comes through the room's relay, which names nothing of the rule until the reveal. */
+function showGuess(shown) {
+  const key = `${shown.poll}:${shown.hidden}`;
+  $("relay").hidden = false;
+  $("relay-rule").textContent = shown.hidden ? "Which rule is training this network? Watch, then vote below."
+    : `The rule was ${shown.rule}.`;
+  if (following && following.key === key) return;
+  if (following) following.stop();
+  following = { key, stop: followRun($("relay")) };
+}
+
 function showRun(shown) {
   const frame = $("shown-frame");
   $("shown-empty").hidden = Boolean(shown);
+  if (shown && shown.kind === "guess") { frame.hidden = true; frame.removeAttribute("src"); showGuess(shown); return; }
+  if (following) { following.stop(); following = null; }
+  $("relay").hidden = true;
   frame.hidden = !shown;
   const src = !shown ? ""
     : shown.kind === "run" ? `/#run=${encodeURIComponent(shown.id)}`

@@ -29,6 +29,24 @@ $("show-form").addEventListener("submit", (ev) => {
 });
 $("show-nothing").addEventListener("click", () => control("PUT", "/shown", { shown: null }));
 
+// Guess the rule: the room starts the run (owned by this presenter) with its rule hidden and opens a
+// prediction whose options are the rules; the reveal settles it.
+async function fillGuessForm() {
+  const r = await api("GET", "/api/catalog");
+  if (!r.ok) return;
+  for (const t of r.body.tasks) $("guess-task").append(el("option", t.name, { value: t.name }));
+  for (const rule of r.body.rules.filter((x) => x.supports.includes("rnn"))) {
+    $("guess-rule").append(el("option", rule.name, { value: rule.name }));
+  }
+}
+$("guess-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  control("POST", "/guess", { spec: { task: $("guess-task").value, arch: "rnn",
+    arch_config: { hidden: Number($("guess-hidden").value) }, rule: $("guess-rule").value } });
+});
+$("guess-reveal").addEventListener("click", () => control("POST", "/guess/reveal"));
+fillGuessForm();
+
 $("poll-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const kind = $("poll-kind").value;
@@ -77,7 +95,10 @@ function card(poll) {
 }
 
 function render(room) {
-  const what = room.shown && (room.shown.kind === "lesson" ? `lesson ${room.shown.name}` : `${room.shown.kind} ${room.shown.id}`);
+  const s = room.shown;
+  const what = s && (s.kind === "lesson" ? `lesson ${s.name}`
+    : s.kind === "guess" ? `run ${s.id} with its rule (${s.rule}) ${s.hidden ? "hidden from the room" : "revealed"}`
+      : `${s.kind} ${s.id}`);
   $("shown-now").textContent = room.shown ? `Showing ${what} to everyone.` : "Nothing is shown.";
   for (const poll of room.polls) {
     const c = card(poll);
