@@ -54,8 +54,9 @@ class View:
     """At least this many seconds between two snapshot frames."""
 
 
-#: ``full``: a laptop; ``phone``: a small screen on a shared network.
-VIEWS = {"full": View(units=64, steps=200, interval=0.2), "phone": View(units=32, steps=100, interval=0.5)}
+#: ``full``: a laptop; ``phone``: a small screen. Sized so that 300 seats of a 256-unit run fit in a classroom
+#: network's 50 Mbit/s (docs/rooms.md, "Network budget").
+VIEWS = {"full": View(units=48, steps=200, interval=0.5), "phone": View(units=32, steps=100, interval=1.0)}
 
 _RUN_KEYS = ("status", "step", "speed", "created", "updated")
 _SPEC_KEYS = ("task", "task_config", "arch", "arch_config", "batch", "steps", "seed")
