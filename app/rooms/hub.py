@@ -48,9 +48,25 @@ class RoomHub:
         self.version = 0
         self.listeners: set[Listener] = set()
         self._cache: dict[bool, tuple[int, str]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def changed(self) -> None:
+        """A new version; every listener is woken on the event loop (routes that change a room may run in a
+        worker thread, where setting an asyncio.Event is not safe)."""
         self.version += 1
+        loop = self._loop
+        if loop is None:
+            return  # nobody has listened yet
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
+            self._wake_all()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake_all)
+
+    def _wake_all(self) -> None:
         for listener in self.listeners:
             listener.wake.set()
 
@@ -64,6 +80,7 @@ class RoomHub:
 
     async def serve(self, websocket: WebSocket, presenter: bool) -> None:
         """Stream the room to an accepted ``websocket`` until it leaves or stalls."""
+        self._loop = asyncio.get_running_loop()
         listener = Listener(websocket, presenter, self.message_rate)
         self.listeners.add(listener)
         try:

@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 
 from app.deps import SettingsDep
 from app.origins import origin_allowed
-from app.owners import bearer_token
+from app.owners import TokenDep, bearer_token
 from app.rooms import access
 from app.rooms.models import (GuessBody, JoinBody, PollAction, PollCreate, ResolveBody, RoomCreate, ShowBody,
                               VoteBody)
@@ -140,11 +140,13 @@ def join_room(code: str, body: JoinBody, response: Response, participant: Partic
 
 
 @router.get("/api/rooms/{code}", responses=_answers(403, 404))
-def get_room(room: AudienceRoom, request: Request, participant: ParticipantDep) -> dict[str, Any]:
+def get_room(room: AudienceRoom, request: Request, participant: ParticipantDep, rooms: RoomsDep) -> dict[str, Any]:
     """The room as this browser may see it (results of unrevealed polls only for the presenter), with its votes."""
     presenter = is_presenter(request, room)
     mine = {p.id: p.votes[participant] for p in room.polls.values() if participant in p.votes}
-    return {**room.view(presenter), "presenter": presenter, "my_votes": mine, **_links(request, room)}
+    box = rooms.sandboxes.get(room.code)
+    return {**room.view(presenter), "presenter": presenter, "my_votes": mine, **_links(request, room),
+            "sandbox": rooms.sandbox_view(room, presenter), "my_copy": box.runs.get(participant) if box else None}
 
 
 @router.put("/api/rooms/{code}/shown", responses=_answers(400, 413, 403, 404))
@@ -182,6 +184,8 @@ async def guess(body: GuessBody, room: PresenterRoom, rooms: RoomsDep) -> dict[s
     if spec.rule not in options:
         raise HTTPException(422, [{"loc": ["body", "options"], "msg": "must include the run's rule",
                                    "type": "value_error"}])
+    if room.code in rooms.sandboxes:
+        raise HTTPException(status.HTTP_409_CONFLICT, "close the sandbox before guessing a rule (its preset names one)")
     try:
         run = await rooms.manager.create(spec, owner=room.presenter)
     except (UnknownName, Incompatible, SettingError) as err:
@@ -199,6 +203,57 @@ def reveal_guess(room: PresenterRoom, rooms: RoomsDep) -> dict[str, Any]:
     """Show the hidden rule to everyone: the prediction is resolved with it, its votes beside the answer."""
     poll = _apply(lambda: rooms.reveal(room))
     return {"poll": poll.view(presenter=True), "shown": room.shown}
+
+
+@router.put("/api/rooms/{code}/sandbox", responses=_answers(400, 413, 403, 404, 409))
+async def open_sandbox(room: PresenterRoom, rooms: RoomsDep,
+                       spec: Annotated[dict[str, Any] | None, Body(embed=True)] = None) -> dict[str, Any]:
+    """Open the sandbox: every audience member may train a small copy of ``spec`` (default: the shown run's)."""
+    from app.routes.api import bad_input
+    from engine.config import SettingError
+    from engine.registry import UnknownName
+    from engine.spec import Incompatible, RunSpec, resolve
+
+    box = _apply(lambda: rooms.open_sandbox(room, spec))
+    try:
+        resolve(RunSpec.model_validate(box.spec))
+    except ValidationError as err:
+        rooms.sandboxes.pop(room.code, None)
+        raise HTTPException(422, [{"loc": ["body", "spec"], "msg": str(err.errors()[0]["msg"]),
+                                   "type": "value_error"}]) from None
+    except (UnknownName, Incompatible, SettingError) as err:
+        rooms.sandboxes.pop(room.code, None)
+        bad_input(err)
+    return rooms.sandbox_view(room, presenter=True) or {}
+
+
+@router.delete("/api/rooms/{code}/sandbox", responses=_answers(403, 404, 409))
+async def close_sandbox(room: PresenterRoom, rooms: RoomsDep) -> dict[str, Any]:
+    """Close the sandbox: every copy still training stops."""
+    try:
+        return {"stopped": await rooms.close_sandbox(room)}
+    except RoomError as err:
+        raise HTTPException(err.status, err.message) from None
+
+
+@router.post("/api/rooms/{code}/sandbox/runs", status_code=201, responses=_answers(403, 404, 409, 429))
+async def start_copy(room: AudienceRoom, rooms: RoomsDep, participant: ParticipantDep,
+                     token: TokenDep) -> dict[str, Any]:
+    """This browser's own small copy of the sandbox's preset (one at a time; asking again answers the same run)
+    and its place in the queue. It belongs to the owner token the browser sends (``Authorization: Bearer``), or
+    to a new one, answered once as ``owner_token``."""
+    def mint() -> tuple[str | None, str]:
+        if token is not None:
+            return None, access.digest(token)
+        new = access.mint()
+        return new, access.digest(new)
+
+    try:
+        return await rooms.start_copy(room, participant, mint)
+    except RoomError as err:
+        raise HTTPException(err.status, err.message) from None
+    except LimitExceeded as err:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(err)) from None
 
 
 @router.post("/api/rooms/{code}/polls", status_code=201, responses=_answers(400, 413, 403, 404, 409))

@@ -3,6 +3,7 @@
 
 import { $, CODE, answerText, api, detailText, drawResults, el, follow, optionLabels, pollMeta, setStatus } from "./common.js";
 import { followRun } from "./relay.js";
+import { authHeaders, saveOwnerToken } from "../owner.js";
 
 const base = `/api/rooms/${CODE}`;
 let mine = {};
@@ -101,8 +102,33 @@ function card(poll) {
   return c;
 }
 
+// The sandbox: this browser's own small copy of the presenter's preset, owned by this browser's token.
+let copyTimer = null;
+async function followCopy(runId) {
+  clearTimeout(copyTimer);
+  const r = await fetch(`/api/runs/${encodeURIComponent(runId)}`, { headers: authHeaders() });
+  if (!r.ok) return;
+  const run = await r.json();
+  const note = $("sandbox-mine");
+  note.textContent = run.status === "queued"
+    ? `Your copy waits for a free worker: place ${run.queue_position || "—"} in the queue.`
+    : `Your copy is ${run.status} (update ${run.step}). `;
+  if (run.status !== "queued") note.append(el("a", "Watch it", { href: `/#run=${encodeURIComponent(runId)}`, target: "_blank" }));
+  if (["queued", "paused", "running"].includes(run.status)) copyTimer = setTimeout(() => followCopy(runId), 2000);
+}
+
+$("sandbox-start").addEventListener("click", async () => {
+  const r = await fetch(`${base}/sandbox/runs`, { method: "POST", credentials: "same-origin", headers: authHeaders() });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) { $("sandbox-mine").textContent = `Not started: ${detailText(body.detail)}`; return; }
+  saveOwnerToken(body.owner_token);
+  followCopy(body.run);
+});
+
 function render(room) {
   showRun(room.shown);
+  $("sandbox").hidden = !room.sandbox;
+  if (room.sandbox) $("sandbox-what").textContent = `${room.sandbox.task} · ${room.sandbox.arch}${room.sandbox.units ? ` (${room.sandbox.units} units)` : ""} · ${room.sandbox.rule}`;
   const visible = room.polls.filter((p) => p.state !== "draft");
   $("polls-empty").hidden = visible.length > 0;
   for (const poll of visible) {

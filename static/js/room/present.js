@@ -47,6 +47,18 @@ $("guess-form").addEventListener("submit", (ev) => {
 $("guess-reveal").addEventListener("click", () => control("POST", "/guess/reveal"));
 fillGuessForm();
 
+// The sandbox: every audience member may train a small copy of the shown run; the counts refresh every 3 s.
+$("sandbox-open").addEventListener("click", () => control("PUT", "/sandbox", {}));
+$("sandbox-close").addEventListener("click", () => control("DELETE", "/sandbox"));
+function showSandbox(box) {
+  $("sandbox-counts").textContent = !box ? "No sandbox is open."
+    : `Sandbox open (${box.task} · ${box.arch} · ${box.rule}): ${box.counts.running} running, ${box.counts.queued} waiting, ${box.counts.finished} finished.`;
+}
+setInterval(async () => {
+  const r = await api("GET", base);
+  if (r.ok) showSandbox(r.body.sandbox);
+}, 3000);
+
 $("poll-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const kind = $("poll-kind").value;
@@ -95,6 +107,7 @@ function card(poll) {
 }
 
 function render(room) {
+  showSandbox(room.sandbox);
   const s = room.shown;
   const what = s && (s.kind === "lesson" ? `lesson ${s.name}`
     : s.kind === "guess" ? `run ${s.id} with its rule (${s.rule}) ${s.hidden ? "hidden from the room" : "revealed"}`
