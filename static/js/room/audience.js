@@ -31,29 +31,42 @@ $("join-form").addEventListener("submit", async (ev) => {
   start();
 });
 
-let following = null; // {key, stop}: the relay this page follows (guess the rule)
+let following = null; // {key, stop}: the relay this page follows (a shown run, or guess the rule)
 
-/** Guess the rule: the run comes through the room's relay, which names nothing of the rule until the reveal. */
-function showGuess(shown) {
-  const key = `${shown.poll}:${shown.hidden}`;
+/** A shown run comes through the room's relay (quantised, thinned: docs/rooms.md); a guess too, and then the
+ *  relay names nothing of the rule until the reveal. */
+function showRelayed(shown) {
+  const guess = shown.kind === "guess";
+  const key = `${shown.kind}:${shown.id || shown.poll}:${shown.hidden}`;
   $("relay").hidden = false;
-  $("relay-rule").textContent = shown.hidden ? "Which rule is training this network? Watch, then vote below."
-    : `The rule was ${shown.rule}.`;
+  const full = $("relay-full");
+  full.hidden = guess && shown.hidden;
+  if (shown.id) full.setAttribute("href", `/#run=${encodeURIComponent(shown.id)}`);
+  if (guess) {
+    $("relay-rule").textContent = shown.hidden ? "Which rule is training this network? Watch, then vote below."
+      : `The rule was ${shown.rule}.`;
+  }
   if (following && following.key === key) return;
   if (following) following.stop();
-  following = { key, stop: followRun($("relay")) };
+  following = { key, stop: followRun($("relay"), (run) => {
+    if (!guess) $("relay-rule").textContent = `Live: ${run.spec.rule} training ${run.spec.arch} on ${run.spec.task}`;
+  }) };
 }
 
 function showRun(shown) {
   const frame = $("shown-frame");
   $("shown-empty").hidden = Boolean(shown);
-  if (shown && shown.kind === "guess") { frame.hidden = true; frame.removeAttribute("src"); showGuess(shown); return; }
+  if (shown && (shown.kind === "guess" || shown.kind === "run")) {
+    frame.hidden = true;
+    frame.removeAttribute("src");
+    showRelayed(shown);
+    return;
+  }
   if (following) { following.stop(); following = null; }
   $("relay").hidden = true;
   frame.hidden = !shown;
   const src = !shown ? ""
-    : shown.kind === "run" ? `/#run=${encodeURIComponent(shown.id)}`
-      : shown.kind === "comparison" ? `/compare/${encodeURIComponent(shown.id)}`
+    : shown.kind === "comparison" ? `/compare/${encodeURIComponent(shown.id)}`
         : shown.kind === "lesson" ? `/lessons/${encodeURIComponent(shown.name)}` : "";
   if (src && frame.getAttribute("src") !== src) frame.setAttribute("src", src);
   if (!src) frame.removeAttribute("src");

@@ -34,8 +34,9 @@ function transpose(m) {
 const LAYOUT = { margin: { t: 30, r: 10, b: 40, l: 50 }, height: 260, showlegend: false, font: { size: 13 } };
 const CONFIG = { displayModeBar: false, responsive: true };
 
-/** Follow the relay into the three plots under `box`; returns a function that stops following. */
-export function followRun(box) {
+/** Follow the relay into the three plots under `box` (onHello(run) on every hello); returns a function that
+ *  stops following. */
+export function followRun(box, onHello = () => {}) {
   const view = window.matchMedia("(max-width: 700px)").matches ? "phone" : "full";
   const loss = box.querySelector(".relay-loss");
   const activity = box.querySelector(".relay-activity");
@@ -63,7 +64,7 @@ export function followRun(box) {
         return;
       }
       const msg = JSON.parse(ev.data);
-      if (msg.type === "hello") { steps = []; losses = []; add(msg.history); drawLoss(); }
+      if (msg.type === "hello") { steps = []; losses = []; add(msg.history); drawLoss(); onHello(msg.run); }
       else if (msg.type === "metrics") { add(msg.records); drawLoss(); }
     };
     ws.onopen = () => { delay = 500; };
