@@ -34,6 +34,18 @@ def test_an_audience_page_draws_a_hidden_run_without_naming_its_rule_until_the_r
                            timeout=30_000)
     z = page.evaluate("() => document.querySelector('#relay .relay-weights').data[0].z")
     assert len(z) == 12 and len(z[0]) == 12 and len({round(v, 3) for row in z for v in row}) > 10  # real weights
+    presenter = browser.new_context(base_url=base_url)
+    presenter.add_cookies([{"name": f"creditlab_presenter_{room['code']}", "value": room["presenter_token"],
+                            "url": base_url}])
+    show = presenter.new_page()
+    guard.watch(show)
+    show.goto(f"/rooms/{room['code']}/present")  # often on the projector: the rule only on request
+    expect(show.locator("#shown-now")).to_contain_text("with its rule hidden from the room")
+    assert RULE not in show.locator("#shown-now").inner_text()
+    expect(show.locator("#guess-answer-rule")).to_be_hidden()
+    show.locator("#guess-answer summary").click()
+    expect(show.locator("#guess-answer-rule")).to_have_text(RULE)
+    presenter.close()
     shown = page.locator("#shown").inner_text().lower()
     assert RULE not in shown and "rule was" not in shown
     card = page.locator(f'[data-poll="{poll["id"]}"]')

@@ -35,14 +35,16 @@ async function fillGuessForm() {
   const r = await api("GET", "/api/catalog");
   if (!r.ok) return;
   for (const t of r.body.tasks) $("guess-task").append(el("option", t.name, { value: t.name }));
+  $("guess-rule").append(el("option", "choose (kept from the projector)", { value: "" }));
   for (const rule of r.body.rules.filter((x) => x.supports.includes("rnn"))) {
     $("guess-rule").append(el("option", rule.name, { value: rule.name }));
   }
 }
-$("guess-form").addEventListener("submit", (ev) => {
+$("guess-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  control("POST", "/guess", { spec: { task: $("guess-task").value, arch: "rnn",
+  const r = await control("POST", "/guess", { spec: { task: $("guess-task").value, arch: "rnn",
     arch_config: { hidden: Number($("guess-hidden").value) }, rule: $("guess-rule").value } });
+  if (r.ok) $("guess-rule").value = ""; // this page may be on the projector: the form must not keep the answer
 });
 $("guess-reveal").addEventListener("click", () => control("POST", "/guess/reveal"));
 fillGuessForm();
@@ -110,9 +112,12 @@ function render(room) {
   showSandbox(room.sandbox);
   const s = room.shown;
   const what = s && (s.kind === "lesson" ? `lesson ${s.name}`
-    : s.kind === "guess" ? `run ${s.id} with its rule (${s.rule}) ${s.hidden ? "hidden from the room" : "revealed"}`
+    : s.kind === "guess" ? `run ${s.id} with its rule ${s.hidden ? "hidden from the room" : `(${s.rule}) revealed`}`
       : `${s.kind} ${s.id}`);
   $("shown-now").textContent = room.shown ? `Showing ${what} to everyone.` : "Nothing is shown.";
+  // this page may be on the projector: a hidden rule is shown to the presenter only on request
+  $("guess-answer").hidden = !(s && s.kind === "guess" && s.hidden);
+  $("guess-answer-rule").textContent = s && s.kind === "guess" ? s.rule : "";
   for (const poll of room.polls) {
     const c = card(poll);
     c.meta.textContent = pollMeta(poll);
