@@ -152,6 +152,7 @@ class Relay:
         self.version = 0
         self._frames: dict[View, tuple[int, bytes]] = {}
         self._hellos = 0
+        self._hello: tuple[Any, str] | None = None
         self.tap = Tap(self)
         self.task = asyncio.create_task(run.hub.serve(self.tap, self._refuse))  # type: ignore[arg-type]
 
@@ -219,9 +220,14 @@ class Relay:
 
     # -- one seat -----------------------------------------------------------------------------------------------
     def hello(self) -> str:
-        info = self.run.info().model_dump()
-        return dumps({"type": "hello", "sent": time.time(), "run": audience_run(info, self.hidden),
-                      "history": audience_records(thin(self.run.history, HELLO_POINTS), self.hidden)})
+        """The hello for a seat, encoded once per state of the run (a room joining at once costs one)."""
+        run = self.run
+        key = (len(run.history), run.step, run.status, run.updated, self.hidden)
+        if self._hello is None or self._hello[0] != key:
+            info = run.info().model_dump()
+            self._hello = (key, dumps({"type": "hello", "sent": time.time(), "run": audience_run(info, self.hidden),
+                                       "history": audience_records(thin(run.history, HELLO_POINTS), self.hidden)}))
+        return self._hello[1]
 
     def frame(self, view: View) -> bytes:
         cached = self._frames.get(view)
