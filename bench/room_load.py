@@ -21,6 +21,10 @@ from the worker in the same loop turn) to the seat's receipt (p50, p95), the sam
 seat; the server's CPU and peak RSS; and the run's updates/s with N seats against the same run with one seat,
 measured back to back.
 
+``--fanout``: the server's share alone, in one process without sockets: N in-memory seats on a relay fed at the
+worker's pace (10 metrics messages and 4 snapshots a second, a real 32- or 256-unit snapshot); reports the
+seats' frames/s, the latency from the relay's stamp to the seat's send, and the CPU the fan-out took.
+
 ``--bytes``: a real snapshot's size at 32 and 256 units, as the run sends it (float32) and as each audience view
 gets it (quantised, thinned), without a server.
 """
@@ -201,6 +205,77 @@ async def measure_run(base: str, n: int, seconds: float, pid: int, hidden: int) 
             "updates/s 1 seat": alone, "updates/s N seats": watched, "ratio": watched / alone if alone else 0.0}
 
 
+class MemorySeat:
+    """A seat's socket in memory: it notes when each frame was handed to it and to which stamp it belongs."""
+
+    def __init__(self, log: list[tuple[float, Any]]):
+        self.log = log
+
+    async def send_text(self, text: str) -> None:
+        self.log.append((time.time(), text))
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.log.append((time.time(), data))
+
+    async def receive(self) -> dict[str, Any]:
+        await asyncio.sleep(3600)
+        return {"type": "websocket.disconnect"}
+
+
+async def fanout(n: int, seconds: float, units: int) -> dict[str, float]:
+    from app.protocol import dumps, encode_snapshot, snapshot_arrays
+    from app.rooms.relay import VIEWS, Relay
+    from app.runs.hub import Hub
+    from app.runs.run import Run
+    from engine.spec import RunSpec, full_config, resolve
+    from engine.training import Trainer
+
+    spec = RunSpec(task="add", arch="rnn", arch_config={"hidden": units}, rule="eprop")
+    trainer = Trainer(spec)
+    trainer.train_step()
+    snap = trainer.snapshot()
+    frame = encode_snapshot(snap["step"], *snapshot_arrays(snap))
+    hub = Hub(lambda: dumps({"type": "hello"}))
+    run = Run("bench", full_config(resolve(spec)), hub, status="running")
+    relay = Relay(run, hidden=False)
+    logs: list[list[tuple[float, Any]]] = [[] for _ in range(n)]
+    seats = [asyncio.create_task(relay.serve(MemorySeat(log), VIEWS["full"])) for log in logs]  # type: ignore[arg-type]
+    await asyncio.sleep(0.5)
+    for log in logs:
+        log.clear()
+    cpu0, t0, k = time.process_time(), time.monotonic(), 0
+    while (elapsed := time.monotonic() - t0) < seconds:
+        k += 1
+        hub.publish_metrics(dumps({"type": "metrics", "diverged": False, "records": [
+            {"step": k, "loss": 1.0 / k, "accuracy": 0.5, "ms": 2.0}]}))
+        if k % 3 == 0:
+            hub.publish_snapshot(frame)
+        await asyncio.sleep(max(0.0, k / 10 - (time.monotonic() - t0)))
+    await asyncio.sleep(0.6)
+    cpu = time.process_time() - cpu0
+    for task in seats:
+        task.cancel()
+    relay.task.cancel()
+    stamps: dict[int, float] = {}
+
+    def sent(data: Any) -> float:
+        key = id(data)
+        if key not in stamps:
+            if isinstance(data, bytes):
+                h = int.from_bytes(data[:4], "little")
+                stamps[key] = orjson.loads(data[4:4 + h])["meta"]["sent"]
+            else:
+                stamps[key] = orjson.loads(data).get("sent", float("nan"))
+        return stamps[key]
+
+    lat = [t - sent(d) for log in logs for t, d in log if isinstance(d, str)]
+    snap_lat = [t - sent(d) for log in logs for t, d in log if isinstance(d, bytes)]
+    rates = [len(log) / elapsed for log in logs]
+    return {"seats": n, "units": units, "frames/s median": statistics.median(rates), "frames/s p5": pct(rates, 0.05),
+            "records p50 ms": 1000 * pct(lat, 0.5), "records p95 ms": 1000 * pct(lat, 0.95),
+            "snapshots p95 ms": 1000 * pct(snap_lat, 0.95), "CPU s/s": cpu / elapsed}
+
+
 def snapshot_bytes() -> None:
     """Sizes of a real snapshot (default task, rnn, e-prop) as sent to a run's viewers and to each audience view."""
     from app.protocol import encode_snapshot, snapshot_arrays
@@ -235,9 +310,15 @@ def main() -> None:
     ap.add_argument("--run", action="store_true", help="seats of the relay of a running run, not room listeners")
     ap.add_argument("--hidden", type=int, default=32, help="the shown run's units (with --run)")
     ap.add_argument("--bytes", action="store_true", help="only print snapshot sizes (no server)")
+    ap.add_argument("--fanout", action="store_true", help="the relay's fan-out alone, in memory (no server)")
     args = ap.parse_args()
     if args.bytes:
         snapshot_bytes()
+        return
+    if args.fanout:
+        for n in args.listeners:
+            row = asyncio.run(fanout(min(n, 1000), min(args.seconds, 60), args.hidden))
+            print("  ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
         return
     if max(args.listeners) > 1000 or args.seconds > 60:
         ap.error("at most 1000 listeners and 60 seconds")
