@@ -20,6 +20,7 @@ from starlette.routing import Match
 from app.bodies import BodyGuard
 from app.comparisons.registry import Comparisons
 from app.comparisons.sweeps import Sweeps
+from app.rooms.guard import HiddenRuns
 from app.routes import api, comparisons, estimate, export, history, lessons, pages, saved, saved_pages, ws
 from app.routes import rooms as room_routes
 from app.runs.checkpoints import StoredCheckpoints
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)  # 413 / non-finite numbers, before parsing
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(HiddenRuns, rooms=room_routes.get_rooms)  # guess the rule: a hidden run answers its owner only
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(history.router)

@@ -258,3 +258,45 @@ def snapshot_arrays(snap: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.
             if isinstance(a, np.ndarray):
                 arrays[f"{group}.{name}"] = a
     return meta, arrays
+
+
+# --- audience snapshot frames: quantised (docs/rooms.md, "Audience stream") --------------------------------------
+def quantise(a: np.ndarray) -> tuple[bytes, float, float]:
+    """``a`` as uint8 codes with ``lo`` and ``scale`` such that ``a ≈ lo + scale · q`` (Eq. Q1), ``q = round((a −
+    lo) / scale)``, ``lo = min a``, ``scale = (max a − lo) / 255`` (1 for a constant array); the error is at most
+    ``scale / 2``. Non-finite entries become ``lo``."""
+    x = np.asarray(a, dtype=np.float64)
+    finite = np.isfinite(x)
+    if not finite.all():
+        x = np.where(finite, x, np.min(x[finite]) if finite.any() else 0.0)
+    lo = float(f"{x.min():.7g}") if x.size else 0.0  # 7 digits: as precise as float32, and a short header
+    span = float(x.max()) - lo if x.size else 0.0
+    scale = float(f"{span / 255.0:.7g}") if span > 0 else 1.0
+    q = np.clip(np.rint((x - lo) / scale), 0, 255).astype(np.uint8)
+    return q.tobytes(), lo, scale
+
+
+def encode_quantised_snapshot(step: int, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
+    """``u32 LE header length | orjson header | uint8 payloads``; each entry carries ``lo`` and ``scale``
+    (Eq. Q1) and ``"dtype": "u8"``; the header's ``"encoding": "u8"`` tells it from a float32 frame."""
+    entries, chunks, offset = [], [], 0
+    for name, a in arrays.items():
+        data, lo, scale = quantise(a)
+        entries.append({"name": name, "shape": list(np.shape(a)), "offset": offset, "length": len(data),
+                        "dtype": "u8", "lo": lo, "scale": scale})
+        chunks.append(data)
+        offset += len(data)
+    header = orjson.dumps({"type": "snapshot", "encoding": "u8", "step": step, "meta": meta, "arrays": entries},
+                          option=orjson.OPT_SERIALIZE_NUMPY)
+    return b"".join([_U32.pack(len(header)), header, *chunks])
+
+
+def decode_quantised_snapshot(frame: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Inverse of :func:`encode_quantised_snapshot` up to Eq. Q1's rounding: the header and float32 arrays."""
+    (n,) = _U32.unpack_from(frame, 0)
+    header = orjson.loads(frame[4:4 + n])
+    arrays = {}
+    for e in header["arrays"]:
+        q = np.frombuffer(frame, np.uint8, e["length"], 4 + n + e["offset"]).reshape(e["shape"])
+        arrays[e["name"]] = (e["lo"] + e["scale"] * q.astype(np.float64)).astype(np.float32)
+    return header, arrays

@@ -22,8 +22,8 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.protocol import dumps
-from app.runs.hub import _consume
 from app.runs.ratelimit import TokenBucket
+from app.streams import close_quietly, serve_pair
 
 MAX_MESSAGE = 1024
 
@@ -48,9 +48,25 @@ class RoomHub:
         self.version = 0
         self.listeners: set[Listener] = set()
         self._cache: dict[bool, tuple[int, str]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def changed(self) -> None:
+        """A new version; every listener is woken on the event loop (routes that change a room may run in a
+        worker thread, where setting an asyncio.Event is not safe)."""
         self.version += 1
+        loop = self._loop
+        if loop is None:
+            return  # nobody has listened yet
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
+            self._wake_all()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake_all)
+
+    def _wake_all(self) -> None:
         for listener in self.listeners:
             listener.wake.set()
 
@@ -64,25 +80,17 @@ class RoomHub:
 
     async def serve(self, websocket: WebSocket, presenter: bool) -> None:
         """Stream the room to an accepted ``websocket`` until it leaves or stalls."""
+        self._loop = asyncio.get_running_loop()
         listener = Listener(websocket, presenter, self.message_rate)
         self.listeners.add(listener)
-        writer = asyncio.create_task(self._write(listener))
-        reader = asyncio.create_task(self._read(listener))
         try:
-            await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+            await serve_pair(self._write(listener), self._read(listener))
         finally:
-            for task in (writer, reader):
-                task.cancel()
-                task.add_done_callback(_consume)
             self.listeners.discard(listener)
 
     async def close_all(self) -> None:
         for listener in list(self.listeners):
-            try:
-                async with asyncio.timeout(1.0):
-                    await listener.websocket.close(1001, "server shutting down")
-            except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
-                pass
+            await close_quietly(listener.websocket, 1001, "server shutting down")
 
     async def _write(self, v: Listener) -> None:
         try:

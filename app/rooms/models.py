@@ -16,7 +16,7 @@ A poll is one of three kinds (``kind``):
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -123,3 +123,15 @@ class ResolveBody(Strict):
 
 
 PollAction = Literal["open", "close", "reveal", "hide"]
+
+
+class GuessBody(Strict):
+    """Guess the rule: the room starts ``spec`` for the presenter with its rule hidden, and opens a prediction."""
+    spec: dict[str, Any]
+    """The run to start, as ``POST /api/runs`` takes it (its ``rule`` is the answer)."""
+    options: list[str] | None = Field(None, min_length=2, max_length=8)
+    """The rules to choose from (must include the run's); default: every rule that trains the network, at most
+    eight, in alphabetical order."""
+    question: Text = "Which learning rule is training this network?"
+    play: bool = True
+    """Start training as soon as the run's worker is ready."""

@@ -146,8 +146,22 @@ class Room:
             raise RoomError(404, f"no poll {poll_id!r} in room {self.code}")
         return poll
 
+    @property
+    def hidden_run(self) -> str | None:
+        """The run whose rule this room hides (guess the rule, before the reveal), if any."""
+        s = self.shown
+        return s["id"] if s is not None and s["kind"] == "guess" and s.get("hidden") else None
+
+    def shown_view(self, presenter: bool) -> dict[str, Any] | None:
+        """What is shown, as this client may know it: a hidden run's id and rule only for the presenter."""
+        s = self.shown
+        if s is None or s["kind"] != "guess" or presenter or not s.get("hidden"):
+            return s
+        return {"kind": "guess", "poll": s["poll"], "hidden": True}
+
     def view(self, presenter: bool) -> dict[str, Any]:
-        return {"code": self.code, "title": self.title, "shown": self.shown, "locked": self.password is not None,
+        return {"code": self.code, "title": self.title, "shown": self.shown_view(presenter),
+                "locked": self.password is not None,
                 "polls": [p.view(presenter) for p in sorted(self.polls.values(), key=lambda p: p.position)]}
 
 

@@ -12,7 +12,9 @@ from typing import Any, Callable
 
 from app.rooms import access, persist
 from app.rooms.hub import RoomHub
-from app.rooms.models import PollCreate, ResolveBody
+from app.rooms.models import PollCreate, PredictionPoll, ResolveBody
+from app.rooms.relay import Relay
+from app.rooms.sandbox import Sandbox, counts, small_copy
 from app.rooms.room import Poll, Room, RoomError, first_to_reach
 from app.runs.manager import RunManager
 from app.runs.ratelimit import TokenBucket
@@ -41,6 +43,11 @@ class Rooms:
         self.manager = manager
         self.rooms = persist.load(store)
         self.hubs: dict[str, RoomHub] = {}
+        self.relays: dict[str, Relay] = {}
+        self.sandboxes: dict[str, Sandbox] = {}
+        """Room code → its open sandbox (app/rooms/sandbox.py; in memory only)."""
+        self.starts = Limits(0.2, 3.0)
+        """Room code → the relay of the run it shows to its audience (made when the first seat joins)."""
         self.votes = Limits(vote_rate, vote_burst)
         self.joins = Limits(join_rate, join_burst)
 
@@ -54,8 +61,29 @@ class Rooms:
     def hub(self, room: Room) -> RoomHub:
         hub = self.hubs.get(room.code)
         if hub is None:
-            hub = self.hubs[room.code] = RoomHub(room.view)
+            hub = self.hubs[room.code] = RoomHub(lambda presenter: {**room.view(presenter),
+                                                                     "sandbox": self.sandbox_view(room, presenter)})
         return hub
+
+    def hidden_runs(self) -> dict[str, Room]:
+        """Run id → the room that hides its rule (guess the rule, before the reveal)."""
+        return {room.hidden_run: room for room in self.rooms.values() if room.hidden_run is not None}
+
+    def relay(self, room: Room) -> Relay | None:
+        """The relay of the run ``room`` shows (made now if needed; event loop only), or None if it shows none."""
+        shown = room.shown
+        if shown is None or shown["kind"] not in ("run", "guess"):
+            return None
+        relay = self.relays.get(room.code)
+        if relay is not None and relay.run.id == shown["id"] and not relay.task.done():
+            return relay
+        run = self.manager.get(shown["id"])
+        if run is None:
+            return None
+        if relay is not None:
+            relay.retire()
+        relay = self.relays[room.code] = Relay(run, hidden=room.hidden_run is not None)
+        return relay
 
     # -- changes ------------------------------------------------------------------------------------------------
     def create(self, title: str, password: str | None) -> tuple[Room, str]:
@@ -81,9 +109,45 @@ class Rooms:
             if exists is None or not exists(shown["kind"], key):
                 field = "id" if "id" in shown else "name"
                 raise RoomError(404, f"shown.{field}: no {shown['kind']} {key!r}")
+        self._set_shown(room, shown)
+
+    def _set_shown(self, room: Room, shown: dict[str, Any] | None) -> None:
         room.shown = shown
         persist.save_room(self.store, room)
+        relay = self.relays.get(room.code)
+        if relay is not None and (shown is None or shown.get("id") != relay.run.id):
+            relay.retire()
+            del self.relays[room.code]
         self._changed(room)
+
+    def guess(self, room: Room, run_id: str, rule: str, options: list[str], question: str) -> Poll:
+        """Show run ``run_id`` with its rule hidden and open a prediction whose options are rules (``rule`` among
+        them); :meth:`reveal` settles it."""
+        if rule not in options:
+            raise RoomError(422, "options: must include the run's rule")
+        if room.code in self.sandboxes:
+            raise RoomError(409, "close the sandbox before guessing a rule (its preset names one)")
+        poll = self.add_poll(room, PredictionPoll(kind="prediction", question=question, options=options))
+        poll.act("open")
+        persist.save_poll(self.store, poll)
+        self._set_shown(room, {"kind": "guess", "id": run_id, "poll": poll.id, "hidden": True, "rule": rule})
+        return poll
+
+    def reveal(self, room: Room) -> Poll:
+        """Show the hidden rule: the guess's prediction is resolved with it (the answer beside the votes)."""
+        shown = room.shown
+        if shown is None or shown["kind"] != "guess" or not shown.get("hidden"):
+            raise RoomError(409, "this room hides no rule now")
+        poll = room.poll(shown["poll"])
+        if poll.answer is None:
+            poll.resolve({"option": poll.spec.options.index(shown["rule"]), "rule": shown["rule"],  # type: ignore[union-attr]
+                          "run": shown["id"]})
+            persist.save_poll(self.store, poll)
+        self._set_shown(room, {**shown, "hidden": False})
+        relay = self.relays.get(room.code)
+        if relay is not None:
+            relay.reveal()
+        return poll
 
     def add_poll(self, room: Room, spec: PollCreate) -> Poll:
         if len(room.polls) >= 100:
@@ -137,6 +201,73 @@ class Rooms:
         hub = self.hubs.get(room.code)
         if hub is not None:
             hub.changed()
+
+    # -- the sandbox (event loop only: it starts and stops runs) ---------------------------------------------------
+    def open_sandbox(self, room: Room, spec: dict[str, Any] | None) -> Sandbox:
+        """Open the sandbox on ``spec`` (default: the shown run's). Not while a rule is hidden: the sandbox's
+        preset is shown to everyone, and guessing and trying do not mix."""
+        if room.hidden_run is not None:
+            raise RoomError(409, "the room hides the shown run's rule: reveal it before opening a sandbox")
+        if spec is None:
+            run = self.manager.get(room.shown["id"]) if room.shown and room.shown["kind"] in ("run", "guess") else None
+            if run is None:
+                raise RoomError(422, "spec: the room shows no run to copy; give a spec")
+            spec = run.spec
+        box = self.sandboxes[room.code] = Sandbox(small_copy(spec))
+        self._changed(room)
+        return box
+
+    def sandbox_view(self, room: Room, presenter: bool) -> dict[str, Any] | None:
+        """Whether a sandbox is open and what it trains; for the presenter, how many copies run and wait."""
+        box = self.sandboxes.get(room.code)
+        if box is None:
+            return None
+        spec = box.spec
+        out: dict[str, Any] = {"open": True, "task": spec.get("task"), "arch": spec.get("arch"),
+                               "rule": spec.get("rule"), "units": spec.get("arch_config", {}).get("hidden")}
+        if presenter:
+            runs = [self.manager.get(run_id) for run_id in box.runs.values()]
+            out["counts"] = counts([r.status for r in runs if r is not None])
+        return out
+
+    async def start_copy(self, room: Room, participant: str,
+                         mint: Callable[[], tuple[str | None, str]]) -> dict[str, Any]:
+        """This participant's copy: their running one, or a new one (``mint``: a new owner token, or None for the
+        participant's own, and its digest)."""
+        from app.protocol import LIVE
+        from engine.spec import RunSpec
+
+        box = self.sandboxes.get(room.code)
+        if box is None:
+            raise RoomError(409, "the sandbox is closed: the presenter opens it")
+        mine = self.manager.get(box.runs.get(participant, ""))
+        if mine is not None and mine.status in LIVE:
+            return {"run": mine.id, "status": mine.status, "queue_position": mine.queue_position, "again": True}
+        if not self.starts.take(participant):
+            raise RoomError(429, "too many starts: wait a moment")
+        token, owner = mint()
+        run = await self.manager.create(RunSpec.model_validate(box.spec), owner=owner)
+        run.autoplay = "play"
+        box.runs[participant] = run.id
+        self._changed(room)
+        return {"run": run.id, "status": run.status, "queue_position": run.queue_position, "again": False,
+                **({"owner_token": token} if token else {})}
+
+    async def close_sandbox(self, room: Room) -> int:
+        """Close the sandbox and stop every copy still training; how many were stopped."""
+        from app.protocol import CONTROL, LIVE
+
+        box = self.sandboxes.pop(room.code, None)
+        if box is None:
+            raise RoomError(409, "no sandbox is open")
+        stopped = 0
+        for run_id in box.runs.values():
+            run = self.manager.get(run_id)
+            if run is not None and run.status in LIVE:
+                await self.manager.control(run, CONTROL.validate_python({"action": "stop"}))
+                stopped += 1
+        self._changed(room)
+        return stopped
 
     async def close(self) -> None:
         for hub in self.hubs.values():

@@ -12,17 +12,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, WebSocket, status
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 from starlette.requests import HTTPConnection
 
 from app.deps import SettingsDep
 from app.origins import origin_allowed
-from app.owners import bearer_token
+from app.owners import TokenDep, bearer_token
 from app.rooms import access
-from app.rooms.models import JoinBody, PollAction, PollCreate, ResolveBody, RoomCreate, ShowBody, VoteBody
+from app.rooms.models import (GuessBody, JoinBody, PollAction, PollCreate, ResolveBody, RoomCreate, ShowBody,
+                              VoteBody)
+from app.rooms.relay import VIEWS
 from app.rooms.qr import qr_svg
 from app.rooms.room import Room, RoomError
 from app.rooms.service import Rooms
 from app.routes.pages import templates
+from app.runs.manager import LimitExceeded
 
 router = APIRouter(tags=["rooms"])
 
@@ -136,11 +140,13 @@ def join_room(code: str, body: JoinBody, response: Response, participant: Partic
 
 
 @router.get("/api/rooms/{code}", responses=_answers(403, 404))
-def get_room(room: AudienceRoom, request: Request, participant: ParticipantDep) -> dict[str, Any]:
+def get_room(room: AudienceRoom, request: Request, participant: ParticipantDep, rooms: RoomsDep) -> dict[str, Any]:
     """The room as this browser may see it (results of unrevealed polls only for the presenter), with its votes."""
     presenter = is_presenter(request, room)
     mine = {p.id: p.votes[participant] for p in room.polls.values() if participant in p.votes}
-    return {**room.view(presenter), "presenter": presenter, "my_votes": mine, **_links(request, room)}
+    box = rooms.sandboxes.get(room.code)
+    return {**room.view(presenter), "presenter": presenter, "my_votes": mine, **_links(request, room),
+            "sandbox": rooms.sandbox_view(room, presenter), "my_copy": box.runs.get(participant) if box else None}
 
 
 @router.put("/api/rooms/{code}/shown", responses=_answers(400, 413, 403, 404))
@@ -155,6 +161,99 @@ def show(body: ShowBody, room: PresenterRoom, rooms: RoomsDep, request: Request)
 
     _apply(lambda: rooms.show(room, body.shown.model_dump() if body.shown else None, exists))
     return {"shown": room.shown}
+
+
+@router.post("/api/rooms/{code}/guess", status_code=201, responses=_answers(400, 413, 403, 404, 409, 429))
+async def guess(body: GuessBody, room: PresenterRoom, rooms: RoomsDep) -> dict[str, Any]:
+    """Guess the rule: start ``spec`` (owned by the presenter: the presenter token is its owner token) with its
+    rule hidden from the audience everywhere, show it, and open a prediction whose options are rules."""
+    from app.routes.api import bad_input, check_settings_strictly
+    from engine.catalog import catalog
+    from engine.config import SettingError, describe_validation_error
+    from engine.registry import UnknownName
+    from engine.rules import RULES
+    from engine.spec import Incompatible, RunSpec
+
+    try:
+        spec = RunSpec.model_validate(body.spec, strict=True)
+    except ValidationError as err:
+        bad_input(describe_validation_error("spec", err, RunSpec))
+    check_settings_strictly(RULES, spec.rule, spec.rule_config, "rule_config")
+    rules = sorted(r["name"] for r in catalog()["rules"] if spec.arch in r["supports"])
+    options = body.options or sorted([spec.rule, *[r for r in rules if r != spec.rule][:7]])
+    if spec.rule not in options:
+        raise HTTPException(422, [{"loc": ["body", "options"], "msg": "must include the run's rule",
+                                   "type": "value_error"}])
+    if room.code in rooms.sandboxes:
+        raise HTTPException(status.HTTP_409_CONFLICT, "close the sandbox before guessing a rule (its preset names one)")
+    try:
+        run = await rooms.manager.create(spec, owner=room.presenter)
+    except (UnknownName, Incompatible, SettingError) as err:
+        bad_input(err)
+    except LimitExceeded as err:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(err)) from None
+    if body.play:
+        run.autoplay = "play"
+    poll = _apply(lambda: rooms.guess(room, run.id, spec.rule, options, body.question))
+    return {"run": run.id, "poll": poll.view(presenter=True), "shown": room.shown}
+
+
+@router.post("/api/rooms/{code}/guess/reveal", responses=_answers(403, 404, 409))
+def reveal_guess(room: PresenterRoom, rooms: RoomsDep) -> dict[str, Any]:
+    """Show the hidden rule to everyone: the prediction is resolved with it, its votes beside the answer."""
+    poll = _apply(lambda: rooms.reveal(room))
+    return {"poll": poll.view(presenter=True), "shown": room.shown}
+
+
+@router.put("/api/rooms/{code}/sandbox", responses=_answers(400, 413, 403, 404, 409))
+async def open_sandbox(room: PresenterRoom, rooms: RoomsDep,
+                       spec: Annotated[dict[str, Any] | None, Body(embed=True)] = None) -> dict[str, Any]:
+    """Open the sandbox: every audience member may train a small copy of ``spec`` (default: the shown run's)."""
+    from app.routes.api import bad_input
+    from engine.config import SettingError
+    from engine.registry import UnknownName
+    from engine.spec import Incompatible, RunSpec, resolve
+
+    box = _apply(lambda: rooms.open_sandbox(room, spec))
+    try:
+        resolve(RunSpec.model_validate(box.spec))
+    except ValidationError as err:
+        rooms.sandboxes.pop(room.code, None)
+        raise HTTPException(422, [{"loc": ["body", "spec"], "msg": str(err.errors()[0]["msg"]),
+                                   "type": "value_error"}]) from None
+    except (UnknownName, Incompatible, SettingError) as err:
+        rooms.sandboxes.pop(room.code, None)
+        bad_input(err)
+    return rooms.sandbox_view(room, presenter=True) or {}
+
+
+@router.delete("/api/rooms/{code}/sandbox", responses=_answers(403, 404, 409))
+async def close_sandbox(room: PresenterRoom, rooms: RoomsDep) -> dict[str, Any]:
+    """Close the sandbox: every copy still training stops."""
+    try:
+        return {"stopped": await rooms.close_sandbox(room)}
+    except RoomError as err:
+        raise HTTPException(err.status, err.message) from None
+
+
+@router.post("/api/rooms/{code}/sandbox/runs", status_code=201, responses=_answers(403, 404, 409, 429))
+async def start_copy(room: AudienceRoom, rooms: RoomsDep, participant: ParticipantDep,
+                     token: TokenDep) -> dict[str, Any]:
+    """This browser's own small copy of the sandbox's preset (one at a time; asking again answers the same run)
+    and its place in the queue. It belongs to the owner token the browser sends (``Authorization: Bearer``), or
+    to a new one, answered once as ``owner_token``."""
+    def mint() -> tuple[str | None, str]:
+        if token is not None:
+            return None, access.digest(token)
+        new = access.mint()
+        return new, access.digest(new)
+
+    try:
+        return await rooms.start_copy(room, participant, mint)
+    except RoomError as err:
+        raise HTTPException(err.status, err.message) from None
+    except LimitExceeded as err:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(err)) from None
 
 
 @router.post("/api/rooms/{code}/polls", status_code=201, responses=_answers(400, 413, 403, 404, 409))
@@ -201,24 +300,50 @@ def qr(room: AudienceRoom, request: Request) -> Response:
                     headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.websocket("/ws/rooms/{code}")
-async def room_socket(websocket: WebSocket, code: str, rooms: RoomsDep, settings: SettingsDep) -> None:
-    """The room's state, sent again on every change (what is shown, polls, and for the presenter live tallies)."""
+async def _admitted_socket(websocket: WebSocket, code: str, rooms: Rooms, settings: Any) -> Room | None:
+    """Check a room socket's Origin, accept it, and find its room; None (and the socket closed: 4404 unknown
+    room, 4403 not admitted) when it may not see one."""
     headers = websocket.headers
     if not origin_allowed(headers.get("origin"), headers.get("host"), websocket.url.scheme,
                           settings.allowed_origins):
         await websocket.close(status.WS_1008_POLICY_VIOLATION, "this page's origin may not open the lab's sockets")
-        return
+        return None
     await websocket.accept()
     try:
         room = rooms.get(code)
     except RoomError as err:
         await websocket.close(4404, err.message[:120])
-        return
+        return None
     if not may_see(websocket, room):
         await websocket.close(4403, "this room has a password: join it first")
+        return None
+    return room
+
+
+@router.websocket("/ws/rooms/{code}")
+async def room_socket(websocket: WebSocket, code: str, rooms: RoomsDep, settings: SettingsDep) -> None:
+    """The room's state, sent again on every change (what is shown, polls, and for the presenter live tallies)."""
+    room = await _admitted_socket(websocket, code, rooms, settings)
+    if room is not None:
+        await rooms.hub(room).serve(websocket, is_presenter(websocket, room))
+
+
+@router.websocket("/ws/rooms/{code}/run")
+async def room_run_socket(websocket: WebSocket, code: str, rooms: RoomsDep, settings: SettingsDep,
+                          view: str = "full") -> None:
+    """The run the room shows, for its audience: quantised, thinned for ``view`` ("full" or "phone"), and without
+    the rule while it is hidden (app/rooms/relay.py). 4422: unknown view; 4409: the room shows no run."""
+    room = await _admitted_socket(websocket, code, rooms, settings)
+    if room is None:
         return
-    await rooms.hub(room).serve(websocket, is_presenter(websocket, room))
+    if view not in VIEWS:
+        await websocket.close(4422, f"view: must be one of {', '.join(VIEWS)}")
+        return
+    relay = rooms.relay(room)
+    if relay is None:
+        await websocket.close(4409, "this room shows no run now")
+        return
+    await relay.serve(websocket, VIEWS[view])
 
 
 def _page(request: Request, room: Room, name: str) -> Response:

@@ -30,6 +30,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.protocol import CLIENT_MESSAGE, AckMessage, AuthMessage, ControlMessage, ErrorMessage, dumps
 from app.runs.ratelimit import TokenBucket
+from app.streams import close_quietly, serve_pair, write_loop
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +107,7 @@ class Hub:
 
     async def close_all(self, code: int = 1001, reason: str = "server shutting down") -> None:
         for v in list(self.viewers):
-            try:
-                async with asyncio.timeout(1.0):
-                    await v.websocket.close(code, reason)
-            except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
-                pass  # already gone
+            await close_quietly(v.websocket, code, reason)
 
     # -- one viewer's life --------------------------------------------------------------------------------------
     async def serve(self, websocket: WebSocket, on_control: ControlHandler) -> None:
@@ -119,31 +116,13 @@ class Hub:
         viewer.snapshot = self.last_snapshot
         self.viewers.add(viewer)
         self.on_change()
-        writer = asyncio.create_task(self._write(viewer))
-        reader = asyncio.create_task(self._read(viewer, on_control))
         try:
-            await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+            ended = await serve_pair(self._write(viewer), self._read(viewer, on_control))
         finally:
-            # Cancel the other task but never await it here: if this handler is itself being cancelled, a
-            # second await would swallow or duplicate that cancellation. The tasks end on their own.
-            for task in (writer, reader):
-                task.cancel()
-                task.add_done_callback(_consume)
             self.viewers.discard(viewer)
             self.on_change()
-        if writer.done() and not writer.cancelled() and writer.result() == "stalled":
-            try:
-                async with asyncio.timeout(1.0):
-                    await websocket.close(4408, "too slow: no frame was accepted in time")
-            except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
-                pass
-
-    async def _send(self, viewer: Viewer, data: str | bytes) -> None:
-        async with asyncio.timeout(self.send_timeout):
-            if isinstance(data, bytes):
-                await viewer.websocket.send_bytes(data)
-            else:
-                await viewer.websocket.send_text(data)
+        if ended == "stalled":
+            await close_quietly(websocket, 4408, "too slow: no frame was accepted in time")
 
     def _next(self, v: Viewer) -> str | bytes | None:
         """The next thing to send to ``v`` (order: hello, metrics, status, errors, snapshot)."""
@@ -166,16 +145,7 @@ class Hub:
         return None
 
     async def _write(self, v: Viewer) -> str:
-        try:
-            while True:
-                await v.wake.wait()
-                v.wake.clear()
-                while (data := self._next(v)) is not None:
-                    await self._send(v, data)
-        except TimeoutError:
-            return "stalled"
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            return "gone"
+        return await write_loop(v.websocket, v.wake, lambda: self._next(v), self.send_timeout)
 
     async def _read(self, v: Viewer, on_control: ControlHandler) -> None:
         while True:
@@ -214,9 +184,3 @@ class Hub:
             message["code"] = code
         v.errors.append(dumps(message))
         v.wake.set()
-
-
-def _consume(task: asyncio.Task[object]) -> None:
-    """Retrieve a finished task's outcome so that asyncio never logs it as unretrieved."""
-    if not task.cancelled():
-        task.exception()

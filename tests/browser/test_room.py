@@ -131,11 +131,18 @@ def test_the_audience_follows_the_run_the_presenter_shows(browser: Browser, base
     show.locator("#show-run").fill(f"{base_url}/#run={run}")  # a pasted watch link works as well as an id
     show.get_by_role("button", name="Show to the room").click()
     expect(show.locator("#shown-now")).to_contain_text(run)
-    frame = audience.locator("#shown-frame")
-    expect(frame).to_have_attribute("src", f"/#run={run}")  # the room socket told the audience page
+    # the room socket told the audience page; the run comes through the room's relay (quantised, thinned)
+    expect(audience.locator("#relay")).to_be_visible()
+    expect(audience.locator("#shown-frame")).to_be_hidden()
     expect(audience.locator("#shown-empty")).to_be_hidden()
-    audience.wait_for_function(f"""() => document.getElementById('shown-frame').contentWindow.location.hash
-                                   === '#run={run}'""", timeout=30_000)
+    expect(audience.locator("#relay-rule")).to_have_text("Live: bptt training rnn on add", timeout=30_000)
+    expect(audience.locator("#relay-full")).to_have_attribute("href", f"/#run={run}")
+    with httpx.Client(base_url=base_url, timeout=30) as http:  # the owner plays it: the audience page draws it
+        http.post(f"/api/runs/{run}/control", json={"action": "play"},
+                  headers={"Origin": base_url, "Authorization": f"Bearer {made.json()['owner_token']}"})
+    audience.wait_for_function("""() => document.querySelector('#relay .relay-loss').data?.[0].x.length >= 2 &&
+                                  document.querySelector('#relay .relay-weights').data?.[0].z.length > 0""",
+                               timeout=60_000)
     guard.check()
     presenter_ctx.close()
     audience.context.close()

@@ -2,6 +2,8 @@
 // It trains nothing and changes nothing of the room: every control is the presenter's.
 
 import { $, CODE, answerText, api, detailText, drawResults, el, follow, optionLabels, pollMeta, setStatus } from "./common.js";
+import { followRun } from "./relay.js";
+import { authHeaders, saveOwnerToken } from "../owner.js";
 
 const base = `/api/rooms/${CODE}`;
 let mine = {};
@@ -29,13 +31,42 @@ $("join-form").addEventListener("submit", async (ev) => {
   start();
 });
 
+let following = null; // {key, stop}: the relay this page follows (a shown run, or guess the rule)
+
+/** A shown run comes through the room's relay (quantised, thinned: docs/rooms.md); a guess too, and then the
+ *  relay names nothing of the rule until the reveal. */
+function showRelayed(shown) {
+  const guess = shown.kind === "guess";
+  const key = `${shown.kind}:${shown.id || shown.poll}:${shown.hidden}`;
+  $("relay").hidden = false;
+  const full = $("relay-full");
+  full.hidden = guess && shown.hidden;
+  if (shown.id) full.setAttribute("href", `/#run=${encodeURIComponent(shown.id)}`);
+  if (guess) {
+    $("relay-rule").textContent = shown.hidden ? "Which rule is training this network? Watch, then vote below."
+      : `The rule was ${shown.rule}.`;
+  }
+  if (following && following.key === key) return;
+  if (following) following.stop();
+  following = { key, stop: followRun($("relay"), (run) => {
+    if (!guess) $("relay-rule").textContent = `Live: ${run.spec.rule} training ${run.spec.arch} on ${run.spec.task}`;
+  }) };
+}
+
 function showRun(shown) {
   const frame = $("shown-frame");
   $("shown-empty").hidden = Boolean(shown);
+  if (shown && (shown.kind === "guess" || shown.kind === "run")) {
+    frame.hidden = true;
+    frame.removeAttribute("src");
+    showRelayed(shown);
+    return;
+  }
+  if (following) { following.stop(); following = null; }
+  $("relay").hidden = true;
   frame.hidden = !shown;
   const src = !shown ? ""
-    : shown.kind === "run" ? `/#run=${encodeURIComponent(shown.id)}`
-      : shown.kind === "comparison" ? `/compare/${encodeURIComponent(shown.id)}`
+    : shown.kind === "comparison" ? `/compare/${encodeURIComponent(shown.id)}`
         : shown.kind === "lesson" ? `/lessons/${encodeURIComponent(shown.name)}` : "";
   if (src && frame.getAttribute("src") !== src) frame.setAttribute("src", src);
   if (!src) frame.removeAttribute("src");
@@ -84,8 +115,33 @@ function card(poll) {
   return c;
 }
 
+// The sandbox: this browser's own small copy of the presenter's preset, owned by this browser's token.
+let copyTimer = null;
+async function followCopy(runId) {
+  clearTimeout(copyTimer);
+  const r = await fetch(`/api/runs/${encodeURIComponent(runId)}`, { headers: authHeaders() });
+  if (!r.ok) return;
+  const run = await r.json();
+  const note = $("sandbox-mine");
+  note.textContent = run.status === "queued"
+    ? `Your copy waits for a free worker: place ${run.queue_position || "—"} in the queue.`
+    : `Your copy is ${run.status} (update ${run.step}). `;
+  if (run.status !== "queued") note.append(el("a", "Watch it", { href: `/#run=${encodeURIComponent(runId)}`, target: "_blank" }));
+  if (["queued", "paused", "running"].includes(run.status)) copyTimer = setTimeout(() => followCopy(runId), 2000);
+}
+
+$("sandbox-start").addEventListener("click", async () => {
+  const r = await fetch(`${base}/sandbox/runs`, { method: "POST", credentials: "same-origin", headers: authHeaders() });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) { $("sandbox-mine").textContent = `Not started: ${detailText(body.detail)}`; return; }
+  saveOwnerToken(body.owner_token);
+  followCopy(body.run);
+});
+
 function render(room) {
   showRun(room.shown);
+  $("sandbox").hidden = !room.sandbox;
+  if (room.sandbox) $("sandbox-what").textContent = `${room.sandbox.task} · ${room.sandbox.arch}${room.sandbox.units ? ` (${room.sandbox.units} units)` : ""} · ${room.sandbox.rule}`;
   const visible = room.polls.filter((p) => p.state !== "draft");
   $("polls-empty").hidden = visible.length > 0;
   for (const poll of visible) {

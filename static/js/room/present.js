@@ -29,6 +29,38 @@ $("show-form").addEventListener("submit", (ev) => {
 });
 $("show-nothing").addEventListener("click", () => control("PUT", "/shown", { shown: null }));
 
+// Guess the rule: the room starts the run (owned by this presenter) with its rule hidden and opens a
+// prediction whose options are the rules; the reveal settles it.
+async function fillGuessForm() {
+  const r = await api("GET", "/api/catalog");
+  if (!r.ok) return;
+  for (const t of r.body.tasks) $("guess-task").append(el("option", t.name, { value: t.name }));
+  $("guess-rule").append(el("option", "choose (kept from the projector)", { value: "" }));
+  for (const rule of r.body.rules.filter((x) => x.supports.includes("rnn"))) {
+    $("guess-rule").append(el("option", rule.name, { value: rule.name }));
+  }
+}
+$("guess-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const r = await control("POST", "/guess", { spec: { task: $("guess-task").value, arch: "rnn",
+    arch_config: { hidden: Number($("guess-hidden").value) }, rule: $("guess-rule").value } });
+  if (r.ok) $("guess-rule").value = ""; // this page may be on the projector: the form must not keep the answer
+});
+$("guess-reveal").addEventListener("click", () => control("POST", "/guess/reveal"));
+fillGuessForm();
+
+// The sandbox: every audience member may train a small copy of the shown run; the counts refresh every 3 s.
+$("sandbox-open").addEventListener("click", () => control("PUT", "/sandbox", {}));
+$("sandbox-close").addEventListener("click", () => control("DELETE", "/sandbox"));
+function showSandbox(box) {
+  $("sandbox-counts").textContent = !box ? "No sandbox is open."
+    : `Sandbox open (${box.task} · ${box.arch} · ${box.rule}): ${box.counts.running} running, ${box.counts.queued} waiting, ${box.counts.finished} finished.`;
+}
+setInterval(async () => {
+  const r = await api("GET", base);
+  if (r.ok) showSandbox(r.body.sandbox);
+}, 3000);
+
 $("poll-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const kind = $("poll-kind").value;
@@ -77,8 +109,15 @@ function card(poll) {
 }
 
 function render(room) {
-  const what = room.shown && (room.shown.kind === "lesson" ? `lesson ${room.shown.name}` : `${room.shown.kind} ${room.shown.id}`);
+  showSandbox(room.sandbox);
+  const s = room.shown;
+  const what = s && (s.kind === "lesson" ? `lesson ${s.name}`
+    : s.kind === "guess" ? `run ${s.id} with its rule ${s.hidden ? "hidden from the room" : `(${s.rule}) revealed`}`
+      : `${s.kind} ${s.id}`);
   $("shown-now").textContent = room.shown ? `Showing ${what} to everyone.` : "Nothing is shown.";
+  // this page may be on the projector: a hidden rule is shown to the presenter only on request
+  $("guess-answer").hidden = !(s && s.kind === "guess" && s.hidden);
+  $("guess-answer-rule").textContent = s && s.kind === "guess" ? s.rule : "";
   for (const poll of room.polls) {
     const c = card(poll);
     c.meta.textContent = pollMeta(poll);
