@@ -59,7 +59,7 @@ import zlib
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import torch
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 from torch import nn
 
 from engine.archs import ARCHS
@@ -178,16 +178,16 @@ class LIFConfig(ConfigModel):
     target_rate: float = Field(10.0, ge=0.0, le=1000.0)
     """Target firing rate of the regulariser (Hz)."""
 
-    @model_validator(mode="after")
-    def _two_types(self) -> "LIFConfig":
-        if self.dale:
-            n_e = round(self.excitatory_fraction * self.hidden)
-            if n_e < 1 or n_e > self.hidden - 1:
-                raise ValueError(
-                    f"excitatory_fraction {self.excitatory_fraction} with hidden {self.hidden} gives {n_e} excitatory "
-                    f"and {self.hidden - n_e} inhibitory neurons; Dale's law needs at least one of each "
-                    f"(excitatory_fraction between {1 / self.hidden:.3g} and {1 - 1 / self.hidden:.3g})")
-        return self
+    @field_validator("excitatory_fraction")
+    @classmethod
+    def _two_types(cls, f: float, info: ValidationInfo) -> float:
+        n = info.data.get("hidden")
+        if info.data.get("dale") and n is not None and not 1 <= round(f * n) <= n - 1:
+            raise ValueError(
+                f"excitatory_fraction {f:g} with hidden {n} gives {round(f * n)} excitatory and {n - round(f * n)} "
+                f"inhibitory neurons; Dale's law needs at least one of each (excitatory_fraction between "
+                f"{1 / n:.3g} and {1 - 1 / n:.3g})")
+        return f
 
 
 def _block_flags(n: int, n_exc: int, fraction: float) -> torch.Tensor:
