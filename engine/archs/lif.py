@@ -64,7 +64,7 @@ from torch import nn
 
 from engine.archs import ARCHS
 from engine.archs.base import Architecture
-from engine.archs.lif_trial import LIFTrial, _psi, forward_trial
+from engine.archs.lif_trial import LIFTrial, _psi, forward_steps, rest
 from engine.config import ConfigModel
 
 
@@ -373,7 +373,7 @@ class LIF(Architecture):
         if torch.is_grad_enabled() and (D.requires_grad or W.requires_grad):
             ZF, Z = LIFTrial.apply(D, W, self)
         else:
-            Z, ZF, _ = forward_trial(self, D, W.T)
+            Z, ZF, *_ = forward_steps(self, D, W.T, rest(self, D.shape[1], D))
         return ZF, self._readout(ZF, Z)
 
     def run_stepwise(self, inputs: torch.Tensor, state: LIFState | None = None) -> tuple[torch.Tensor, torch.Tensor]:

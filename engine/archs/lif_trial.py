@@ -21,12 +21,13 @@ With the upstream gradients g^zf_t = ∂L/∂zf_t and g^z_t = ∂L/∂z_t (the r
 
 the second as one product over the whole trial. The forward loop does exactly the operations of ``LIF.step`` in
 the same order, so its spikes are bit for bit those of the step-by-step unroll; a float64 test proves the gradients
-of Eq. (6) equal autograd's on that unroll.
+of Eq. (6) equal autograd's on that unroll. The forward loop (:func:`forward_steps`) also runs a stretch of steps
+from a carried state, which is how the spiking e-prop sweeps a trial chunk by chunk (``engine.rules.eprop_lif``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -37,14 +38,40 @@ def _psi(u: torch.Tensor, free: torch.Tensor | None, v_th: float, gamma: float) 
     return psi if free is None else psi * free
 
 
-def forward_trial(net: Any, D: torch.Tensor, W_T: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Spikes Z, filtered spikes ZF and u = v − β a (each [T, B, n]) of a trial from rest with drive D [T, B, n], no
-    graph; ``net`` is the ``LIF`` network (its constants α, ρ, κ, β, n_ref, v_th)."""
+class Carry(NamedTuple):
+    """The network's state between two stretches of steps (no graph)."""
+
+    v: torch.Tensor
+    """Membrane potential [B, n]."""
+    a: torch.Tensor
+    """Adaptation [B, n]."""
+    z: torch.Tensor
+    """Spikes of the last step [B, n]."""
+    zf: torch.Tensor
+    """Readout-filtered spikes [B, n]."""
+    recent: torch.Tensor
+    """Spikes in the last n_ref steps [B, n]: refractory ⇔ recent > 0 (lif Eq. 5's r > 0)."""
+    past: torch.Tensor
+    """The last n_ref steps' spikes [n_ref, B, n], oldest first."""
+
+
+def rest(net: Any, batch: int, like: torch.Tensor) -> Carry:
+    """The state at the start of a trial."""
+    zero = like.new_zeros(batch, net.n_units)
+    return Carry(zero, zero, zero, zero, zero, like.new_zeros(net.n_ref, batch, net.n_units))
+
+
+def forward_steps(net: Any, D: torch.Tensor, W_T: torch.Tensor, carry: Carry
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None, Carry]:
+    """Spikes Z, filtered spikes ZF, u = v − β a and the non-refractory flags (None without a refractory period),
+    each [T, B, n], of T steps with drive D [T, B, n] from ``carry``, no graph, and the state after them; ``net`` is
+    the ``LIF`` network (its constants α, ρ, κ, β, n_ref, v_th)."""
     T, B, n = D.shape
     v_th, n_ref = net.config.v_th, net.n_ref
-    Z, ZF, U = D.new_empty(T, B, n), D.new_empty(T, B, n), D.new_empty(T, B, n)
-    v, a, z, zf = (D.new_zeros(B, n) for _ in range(4))
-    recent = D.new_zeros(B, n)  # spikes in the last n_ref steps: refractory ⇔ recent > 0 (lif Eq. 5's r > 0)
+    Zb = D.new_empty(n_ref + T, B, n)  # the carried spikes, then this stretch's
+    Zb[:n_ref] = carry.past
+    ZF, U = D.new_empty(T, B, n), D.new_empty(T, B, n)
+    v, a, z, zf, recent = carry.v, carry.a, carry.z, carry.zf, carry.recent.clone()
     keep = 1 - net.kappa
     for t in range(T):
         a = torch.add(z, a, alpha=net.rho)  # lif Eq. (1)
@@ -57,13 +84,14 @@ def forward_trial(net: Any, D: torch.Tensor, W_T: torch.Tensor) -> tuple[torch.T
         fire = u > v_th  # lif Eq. (4)
         if n_ref:
             fire.logical_and_(recent == 0)
-        z = Z[t].copy_(fire)
+        z = Zb[n_ref + t].copy_(fire)
         if n_ref:
-            recent.add_(z)
-            if t >= n_ref:
-                recent.sub_(Z[t - n_ref])
+            recent.add_(z).sub_(Zb[t])  # the window moves on by one step
         zf = torch.lerp(zf, z, keep, out=ZF[t])  # lif Eq. (6)
-    return Z, ZF, U
+    free = None
+    if n_ref:  # not refractory at t ⇔ no spike in the n_ref steps before (lif Eq. 5)
+        free = (Zb.unfold(0, n_ref, 1)[:-1].sum(-1) == 0).to(D.dtype)
+    return Zb[n_ref:], ZF, U, free, Carry(v.clone(), a, z, zf, recent, Zb[T:].clone())
 
 
 class LIFTrial(torch.autograd.Function):
@@ -71,11 +99,7 @@ class LIFTrial(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, D: torch.Tensor, W: torch.Tensor, net: Any) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
-        Z, ZF, U = forward_trial(net, D, W.T)
-        free = None
-        if net.n_ref:  # refractory at t ⇔ a spike within the n_ref steps before (lif Eq. 5)
-            past = torch.nn.functional.pad(Z, (0, 0, 0, 0, net.n_ref, 0))
-            free = (past.unfold(0, net.n_ref, 1)[:-1].sum(-1) == 0).to(Z.dtype)
+        Z, ZF, U, free, _ = forward_steps(net, D, W.T, rest(net, D.shape[1], D))
         psi = _psi(U, free, net.config.v_th, net.config.gamma)  # lif Eq. (8), the whole trial at once
         ctx.save_for_backward(W, Z, psi)
         ctx.net = net
