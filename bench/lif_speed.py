@@ -5,7 +5,9 @@ The task is the evidence-accumulation cue task stretched to exactly 1000 steps (
 gaps, a 400-step delay, 75 recall steps), 10 channels per population; dt = 1 ms as in the e-prop paper. Each rule
 is timed on ``repeats`` updates (median), gradients only (the optimizer step is the same for all), as CPU time of
 this process (``time.process_time``; one thread, so CPU time is compute time even when other jobs share the cores,
-which inflate the wall time reported beside it). The lab's
+which inflate the wall time reported beside it). ``bptt`` runs the trial as one autograd node with a hand-written
+backward pass (``engine.archs.lif_trial``); ``bptt_stepwise`` is the same gradient by autograd on the step-by-step
+unroll (what ``bptt`` did before), timed alongside for the ratio. The lab's
 reference for snntorch on these machines is 1.1–1.5 s per update; the target is our BPTT ≤ 0.8 × that and
 e-prop ≤ our BPTT.
 
@@ -15,6 +17,7 @@ e-prop ≤ our BPTT.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import time
@@ -43,8 +46,11 @@ def main() -> None:
                torch.Generator().manual_seed(0))
     trial = task.sample(args.batch, torch.Generator().manual_seed(1))
     assert trial.steps == 1000
+    stepwise = copy.deepcopy(arch)
+    stepwise.run = stepwise.run_stepwise  # type: ignore[method-assign]  # BPTT as autograd on the step unroll
     rules = {
         "bptt": RULES.get("bptt")(RULES.get("bptt").Config(), arch, torch.Generator()),
+        "bptt_stepwise": RULES.get("bptt")(RULES.get("bptt").Config(), stepwise, torch.Generator()),
         "eprop_lif": RULES.get("eprop_lif")(RULES.get("eprop_lif").Config(), arch, torch.Generator().manual_seed(0)),
         "mdgl": RULES.get("mdgl")(RULES.get("mdgl").Config(), arch, torch.Generator().manual_seed(0)),
     }

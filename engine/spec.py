@@ -31,8 +31,23 @@ class Incompatible(ValueError):
 
 def compatible(rule_cls: type, arch_name: str) -> bool:
     """Whether the rule can train the registered architecture: its ``needs`` ⊆ the architecture's ``provides``
-    (``CreditRule.supports`` is that set of names)."""
-    return arch_name in rule_cls.supports
+    (``CreditRule.supports`` is that set of names), or a variant of it can (:func:`implementation`)."""
+    return arch_name in rule_cls.supports or _variant(rule_cls, arch_name) is not None
+
+
+def _variant(rule_cls: type, arch_name: str) -> type | None:
+    """A registered rule that declares ``variant_of`` = the name of ``rule_cls`` and can train ``arch_name``."""
+    name = next((n for n, c in RULES if c is rule_cls), None)
+    return next((c for _, c in RULES if name is not None and vars(c).get("variant_of") == name
+                 and arch_name in c.supports), None)
+
+
+def implementation(rule_name: str, arch_name: str) -> type:
+    """The class that runs rule ``rule_name`` on ``arch_name``: the rule itself where it can train it, else its
+    registered variant for that architecture (``eprop`` on the spiking ``lif`` runs ``eprop_lif``, which declares
+    ``variant_of = "eprop"``; a run or lesson saved as ``eprop_lif`` still names that rule directly)."""
+    rule_cls = RULES.get(rule_name)
+    return rule_cls if arch_name in rule_cls.supports else (_variant(rule_cls, arch_name) or rule_cls)
 
 
 def incompatibility(rule_name: str, rule_cls: type, arch_name: str, arch_cls: type) -> str:
@@ -124,7 +139,7 @@ def resolve(spec: RunSpec) -> Resolved:
     task_cls = TASKS.get(spec.task)
     arch_cls = ARCHS.get(spec.arch)
     arch_data = {**network_defaults(task_cls, arch_cls), **spec.arch_config}
-    rule_cls = RULES.get(spec.rule)
+    rule_cls = implementation(spec.rule, spec.arch)
     if not compatible(rule_cls, spec.arch):
         raise Incompatible(incompatibility(spec.rule, rule_cls, spec.arch, arch_cls))
     return Resolved(
@@ -144,5 +159,5 @@ def full_config(r: Resolved) -> dict[str, Any]:
     }).model_dump()
 
 
-__all__ = ["Incompatible", "compatible", "incompatibility", "OptimConfig", "Resolved", "RunSpec", "SettingError", "UnknownName", "full_config",
+__all__ = ["Incompatible", "compatible", "implementation", "incompatibility", "OptimConfig", "Resolved", "RunSpec", "SettingError", "UnknownName", "full_config",
            "network_defaults", "parse_spec", "resolve"]

@@ -56,6 +56,7 @@ import torch
 from pydantic import Field
 
 from engine.archs.lif import LIF
+from engine.archs.lif_trial import _psi, forward_steps, rest
 from engine.config import ConfigModel
 from engine.rules import RULES
 from engine.rules.base import CreditRule, Pass, Work
@@ -120,6 +121,8 @@ class EpropLIF(CreditRule):
                    "the output error broadcast through feedback weights.")
     reference = "Bellec et al. 2020, Nat Commun 11:3625"
     needs = frozenset({"spiking"})
+    #: The rule ``eprop`` on a spiking network runs this class (``engine.spec.implementation``).
+    variant_of = "eprop"
     exact = False
     approximates = (
         "With symmetric feedback: autograd through the trial with the spikes sent through the recurrent weights "
@@ -140,31 +143,31 @@ class EpropLIF(CreditRule):
 
     # -- the forward sweep ---------------------------------------------------------------------------------------
     def _sweep(self, trial: Trial, K: int) -> Iterator[Chunk]:
-        """lif Eqs. (1)–(6) without a graph, K steps at a time, with ψ (lif Eq. 8) and ε̄ (Eq. 1)."""
-        arch, B = self.arch, trial.batch
+        """lif Eqs. (1)–(6) without a graph, K steps at a time (``engine.archs.lif_trial.forward_steps``), with ψ
+        (lif Eq. 8) for the chunk at once and ε̄ (Eq. 1)."""
+        arch, B, c = self.arch, trial.batch, self.arch.config
         with torch.no_grad():
             W = arch.recurrent_weights().detach()
             W_T = W.T
-            state = arch.init_state(B)
+            carry = rest(arch, B, W)
             eb = torch.zeros(B, arch.n_units + arch.n_inputs, dtype=W.dtype)
-            psi = torch.zeros(B, arch.n_units, dtype=W.dtype)
+            psi = torch.zeros(B, 1, arch.n_units, dtype=W.dtype)
             x_all = arch.encode_all(trial.inputs)  # lif Eq. (9); an online version draws them step by step
             for t0 in range(0, trial.steps, K):
                 x_hat = x_all[t0:t0 + K]
-                drive = x_hat @ arch.W_in.detach().T
-                ebs, ebs_prev, psis, psis_prev, zfs, zs = [], [], [], [], [], []
-                for x, d in zip(x_hat, drive):
-                    ebs_prev.append(eb)
-                    psis_prev.append(psi)
-                    eb = arch.alpha * eb + torch.cat([state.z, x], -1)  # Eq. (1)
-                    r_prev = state.r
-                    state = arch.step(d, state, W_T=W_T)
-                    psi = arch.pseudo_derivative(state.v, arch.config.v_th + arch.beta * state.a, r_prev)
-                    ebs.append(eb)
-                    psis.append(psi)
-                    zfs.append(state.zf)
-                    zs.append(state.z)
-                yield Chunk(t0, *(torch.stack(v, 1) for v in (ebs, ebs_prev, psis, psis_prev, zfs, zs)), W)
+                k, z_before, eb_before, psi_before = x_hat.shape[0], carry.z, eb, psi
+                Z, ZF, U, free, carry = forward_steps(arch, x_hat @ arch.W_in.detach().T, W_T, carry)
+                psi = _psi(U, free, c.v_th, c.gamma).transpose(0, 1).contiguous()  # [B, k, n]
+                pre = torch.cat([torch.cat([z_before[None], Z[:-1]]), x_hat], -1)  # [z_{t−1}; x̂_t]
+                ebs = W.new_empty(B, k, eb.shape[-1])
+                for s in range(k):
+                    eb = torch.add(pre[s], eb, alpha=arch.alpha, out=ebs[:, s])  # Eq. (1)
+                ebs_prev = torch.cat([eb_before[:, None], ebs[:, :-1]], 1)
+                psis_prev = torch.cat([psi_before, psi[:, :-1]], 1)
+                yield Chunk(t0, ebs, ebs_prev, psi, psis_prev, ZF.transpose(0, 1).contiguous(),
+                            Z.transpose(0, 1).contiguous(), W)
+                psi = psi[:, -1:]
+                eb = eb.clone()
 
     # -- Eqs. (7)-(8) --------------------------------------------------------------------------------------------
     def _accumulate(self, acc: Traces, ch: Chunk, L: torch.Tensor, kappa: float, last: bool) -> None:

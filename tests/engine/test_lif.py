@@ -148,11 +148,13 @@ def test_dale_with_an_invalid_excitatory_fraction_names_the_setting_and_its_boun
                    arch_config={"dale": True, "excitatory_fraction": fraction})
     with pytest.raises(SettingError) as err:
         resolve(spec)
-    assert "excitatory_fraction" in str(err.value) and ("> 0" in str(err.value) or "< 1" in str(err.value))
+    assert err.value.field == "arch_config.excitatory_fraction"
+    assert "> 0" in str(err.value) or "< 1" in str(err.value)
 
 
 def test_dale_with_too_few_neurons_for_two_types_says_which_fractions_work():
     spec = RunSpec(task="evidence_accumulation", arch="lif", rule="bptt",
                    arch_config={"dale": True, "excitatory_fraction": 0.97, "hidden": 10})
-    with pytest.raises(SettingError, match=r"excitatory_fraction 0.97 .* between 0.1 and 0.9"):
+    with pytest.raises(SettingError, match=r"excitatory_fraction 0.97 .* between 0.1 and 0.9") as err:
         resolve(spec)
+    assert err.value.field == "arch_config.excitatory_fraction"  # the API's 422 names this field

@@ -6,6 +6,7 @@ import torch
 
 from engine.archs.lif import LIF, LIFConfig, LIFState
 from engine.rules import RULES
+from engine.spec import RunSpec
 from engine.tasks import TASKS
 
 D = torch.float64
@@ -132,3 +133,28 @@ def test_signals_and_costs():
     fixed, per_step = r.memory(64)
     assert per_step == 0 and fixed > 0
     assert r.state_bytes(64, 1000) == r.state_bytes(64, 10)  # independent of T
+
+
+def test_the_rule_eprop_on_lif_runs_the_spiking_eprop_and_eprop_lif_stays_an_alias():
+    from engine.catalog import catalog
+    from engine.rules.eprop import Eprop
+    from engine.rules.eprop_lif import EpropLIF
+    from engine.rules.mdgl import MDGL
+    from engine.spec import implementation, resolve
+    from engine.training import Trainer
+
+    assert implementation("eprop", "lif") is EpropLIF and implementation("eprop", "rnn") is Eprop
+    assert implementation("eprop_lif", "lif") is EpropLIF and implementation("mdgl", "lif") is MDGL
+    compat = catalog()["compatibility"]
+    assert {"eprop", "eprop_lif"} <= set(compat["lif"]) and "eprop" in compat["rnn"]
+    assert "eprop_lif" not in compat["rnn"]
+    base = dict(task="evidence_accumulation", arch="lif", steps=3, batch=4, seed=3, alignment_every=1,
+                task_config={"cues": 3, "delay": 4}, arch_config={"hidden": 12, "dt": 5.0},
+                rule_config={"feedback": "symmetric"})
+    r = resolve(RunSpec(rule="eprop", **base))
+    assert r.rule_cls is EpropLIF and r.rule_config.feedback == "symmetric"
+    histories = []
+    for rule in ("eprop", "eprop_lif"):  # a run saved as eprop_lif and the same run asked for as eprop
+        histories.append([{k: v for k, v in h.to_dict().items() if k != "ms"}
+                          for h in Trainer(RunSpec(rule=rule, **base)).run()])
+    assert histories[0] == histories[1]
