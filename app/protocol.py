@@ -251,10 +251,16 @@ def snapshot_arrays(snap: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.
     spiking = snap.get("spiking")
     if spiking:  # engine/spiking_view.py: arrays below, the firing summary in meta
         meta["spiking"] = {k: spiking[k] for k in ("rate_hz", "silent", "saturated")}
+    if snap.get("variables"):  # engine/views/variables.py: what each declared variable is
+        meta["variables"] = snap["variables"]["about"]
+    if snap.get("synapses"):  # engine/views/synapses.py: the matrix the shown synapses belong to
+        meta["synapses"] = {"weight": snap["synapses"]["weight"]}
     arrays: dict[str, np.ndarray] = {}
-    for group in ("weights", "example", "signals", "spiking"):
+    for group in ("weights", "example", "signals", "spiking", "synapses"):
         src = example if group == "example" else snap.get(group) or {}
         for name, a in src.items():
             if isinstance(a, np.ndarray):
                 arrays[f"{group}.{name}"] = a
+    for name, a in (snap.get("variables") or {}).get("values", {}).items():
+        arrays[f"variables.{name}"] = a
     return meta, arrays
