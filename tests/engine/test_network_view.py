@@ -71,3 +71,25 @@ def test_trace_rules_send_their_shown_synapses_and_the_product_of_trace_and_sign
 def test_the_catalog_says_which_rules_are_stochastic_estimators():
     flags = {r["name"]: r["stochastic"] for r in catalog()["rules"]}
     assert {k for k, v in flags.items() if v} == {"uoro", "node_perturbation"}
+
+
+def test_a_shown_synapse_whose_trace_stays_zero_is_replaced_by_the_free_one_with_the_largest_trace():
+    from types import SimpleNamespace
+
+    from engine.views.synapses import refine_shown
+
+    # three units; synapse (0, 1) is live, (2, 0) dead; among free pairs (j, i), i ≠ j, W ≠ 0, the trace of (1, 2)
+    # is the largest, then (2, 1) (a row already used by a live synapse is taken last)
+    traces = {(0, 1): 0.5, (2, 0): 0.0, (1, 0): 0.1, (1, 2): 0.9, (2, 1): 0.3, (0, 2): 0.95}
+    rule = SimpleNamespace(shown=(torch.tensor([0, 2]), torch.tensor([1, 0])))
+
+    def measure() -> np.ndarray:
+        rows, cols = rule.shown
+        return np.array([[traces.get((int(r), int(c)), 0.0) for r, c in zip(rows, cols)]] * 3)
+
+    W = np.ones((3, 3))
+    trace = measure()
+    assert refine_shown(rule, W, np.ones((3, 3)), trace, measure)
+    assert rule.shown[0].tolist() == [0, 1] and rule.shown[1].tolist() == [1, 2]  # (0, 2) skipped: row 0 is taken
+    assert rule.shown[0].dtype == torch.int64
+    assert not refine_shown(rule, W, np.ones((3, 3)), measure(), measure)  # all live: nothing changes
