@@ -67,7 +67,17 @@ class LearningRate(_Strict):
     value: float = Field(gt=0, le=10)
 
 
-Control = Annotated[Union[Play, Pause, Step, Reset, Stop, Speed, LearningRate], Field(discriminator="action")]
+class ShowSynapse(_Strict):
+    """Show this synapse's eligibility trace, learning signal and their product (rules that keep traces: the
+    snapshot's ``synapses.*``): ``value`` = [row, column] in the matrix ``meta.synapses.weight``. It becomes the
+    first shown synapse (the last one shown makes room); the next snapshot carries it. Only while a worker holds the
+    run (paused or running)."""
+    action: Literal["synapse"]
+    value: list[Annotated[int, Field(ge=0, le=100_000)]] = Field(min_length=2, max_length=2)
+
+
+Control = Annotated[Union[Play, Pause, Step, Reset, Stop, Speed, LearningRate, ShowSynapse],
+                    Field(discriminator="action")]
 CONTROL = TypeAdapter(Control)
 
 

@@ -21,7 +21,7 @@ from typing import Any, Iterator, Literal
 import torch
 
 from engine.spiking_view import spiking_view
-from engine.views.synapses import refine_shown, synapse_view
+from engine.views.synapses import pick_synapse, refine_shown, shown_weight, synapse_view
 from engine.views.variables import variables_view
 from engine.metrics import alignment
 from engine.rules import RULES
@@ -291,6 +291,15 @@ class Trainer:
             **({"variables": variables} if variables else {}),
             **({"synapses": synapses} if synapses else {}),
         }
+
+    def show_synapse(self, row: int, col: int) -> bool:
+        """The page picked synapse [row, col] of the matrix its synapses belong to (``engine.views.synapses``):
+        show it first from the next snapshot on. False if nothing changes (no such synapse, or none shown)."""
+        name = shown_weight(self.rule)
+        if not hasattr(self.arch, name):
+            return False
+        self._synapses_chosen = True  # the person's choice: not replaced by the first snapshot's
+        return pick_synapse(self.rule, tuple(self._shown(name)[0].shape), int(row), int(col))
 
     def summary(self) -> dict[str, Any]:
         """Config, history and ``final``: loss and accuracy as the mean over the late window (:func:`late_mean`),

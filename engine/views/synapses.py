@@ -42,9 +42,13 @@ def synapse_view(rule: Any, signals: dict[str, np.ndarray]) -> dict[str, Any] | 
     if shown is None or L is None or e is None or L.shape != e.shape:
         return None
     rows, cols = (np.asarray(x, dtype=np.float32).reshape(-1) for x in shown)
+    return {"rows": rows, "cols": cols, "credit": (L * e).astype(np.float32), "weight": shown_weight(rule)}  # Eq. (1)
+
+
+def shown_weight(rule: Any) -> str:
+    """The name of the matrix the shown synapses' indices refer to (see the module note)."""
     blocks = getattr(rule, "blocks", None)
-    weight = next(iter(blocks[0])) if blocks else "W_rec"
-    return {"rows": rows, "cols": cols, "credit": (L * e).astype(np.float32), "weight": weight}  # Eq. (1)
+    return next(iter(blocks[0])) if blocks else "W_rec"
 
 
 #: Units (the most active on the example trial) among which replacement synapses are sought (Eq. 2).
@@ -89,3 +93,19 @@ def refine_shown(rule: Any, weights: np.ndarray, activity: np.ndarray, trace: np
     if changed:
         rule.shown = (torch.as_tensor(rows, dtype=kind), torch.as_tensor(cols, dtype=kind))
     return changed
+
+
+def pick_synapse(rule: Any, shape: tuple[int, ...], row: int, col: int) -> bool:
+    """Make W[row, col] of the shown matrix (of ``shape``) the first shown synapse, the others moving down one and
+    the last dropping out; False (nothing changes) for a rule that shows no synapses, indices outside the matrix or
+    a synapse already first."""
+    shown = getattr(rule, "shown", None)
+    if shown is None or len(shape) != 2 or not (0 <= row < shape[0] and 0 <= col < shape[1]):
+        return False
+    rows, cols = (x.tolist() for x in shown)
+    if rows and (rows[0], cols[0]) == (row, col):
+        return False
+    keep = [(r, c) for r, c in zip(rows, cols) if (r, c) != (row, col)][: max(len(rows) - 1, 0)]
+    pairs = [(row, col), *keep]
+    rule.shown = tuple(torch.as_tensor(v, dtype=shown[0].dtype) for v in zip(*pairs))
+    return True

@@ -24,6 +24,7 @@ import { StickyLimit, maxAbs, niceCeil } from "./plots/common.js";
 import { taskGuides } from "./plots/guides.js";
 import { lateMean, lateWindow } from "./summary.js";
 import { app } from "./store.js";
+import { control } from "./runs.js";
 
 const CURVE_INTERVAL_MS = 100; // a curve in view: at most ~10 draws a second
 const SNAPSHOT_INTERVAL_MS = 200; // snapshots: at most ~5 a second
@@ -99,7 +100,8 @@ const EXTRA = {
     has: (arrays) => Boolean(arrays["synapses.credit"]),
     make: (box, colour) => new SynapseCurves(box, colour),
     title: "How one synapse gets its credit",
-    about: "For one synapse (pick it with the buttons: matrix[receiving unit, sending unit]), over the example " +
+    about: "For one synapse (pick it with the buttons, matrix[receiving unit, sending unit], or click a square of " +
+      "the big weight map), over the example " +
       "trial: its eligibility trace (top), a local memory of how its input and its unit's state met recently; the " +
       "learning signal its unit receives (middle), the error sent back to it; and their product (bottom). The rule " +
       "changes the weight by the sum of the product over the trial: credit arrives where a trace meets a signal.",
@@ -142,6 +144,9 @@ export class Dashboard {
     this.signals = new Map();
     this.signalsBox = document.getElementById("signals");
     this.extra = new Map(); // figures made on first use for what only some networks and rules send (EXTRA)
+    // A click on the big heatmap picks that synapse for "How one synapse gets its credit" (a "synapse" control).
+    this.synapseWeight = null;
+    this.wrec.raster.canvas.addEventListener("click", (e) => this.pickSynapse(e));
     this.changeLimit = new StickyLimit(1.2);
     this.pendingFrame = null;
     this.owedAcks = 0;
@@ -193,6 +198,7 @@ export class Dashboard {
     this.spikes?.fig.remove(); // a new run may not spike at all
     this.spikes = null;
     this.dropExtra();
+    this.showPickable(null);
     this.output.reset(colour);
     this.cost.reset(colour, ruleName);
     // A stochastic estimator's alignment chart shows the spread of its estimates (plots/alignment.js).
@@ -409,6 +415,7 @@ export class Dashboard {
     if (meta.cost) jobs.push(timed("cost", () => this.cost.update(meta.cost)));
     if (arrays["spiking.spikes"]) jobs.push(timed("spikes", () => this.drawSpikes(arrays, meta)));
     const decor = { periods: meta.periods, mask };
+    this.showPickable(arrays["synapses.credit"] ? meta.synapses?.weight : null);
     for (const [key, spec] of Object.entries(EXTRA)) {
       if (spec.has(arrays, names)) jobs.push(timed(key, () => this.figure(key).view.draw(arrays, meta, decor)));
     }
@@ -435,6 +442,23 @@ export class Dashboard {
     };
     set("chart-wrec", "Recurrent weights now");
     set("chart-wchange", "How the recurrent weights changed since the start");
+  }
+
+  /** Whether a click on the big heatmap picks a synapse: when the rule shows synapses of the matrix drawn there. */
+  showPickable(weight) {
+    this.synapseWeight = weight || null;
+    this.wrec.raster.canvas.style.cursor = this.pickable() ? "crosshair" : "";
+    this.wrec.raster.canvas.title = this.pickable() ? "Click a synapse to see how it gets its credit" : "";
+  }
+
+  pickable() {
+    return this.synapseWeight !== null && this.synapseWeight === this.mainName;
+  }
+
+  pickSynapse(e) {
+    const cell = this.wrec.raster.cellAt(e);
+    if (!cell || !this.pickable() || !app.runId) return;
+    control("synapse", [cell.row, cell.col]).catch((err) => console.info("synapse not picked:", err?.message || err));
   }
 
   /** The figure of an EXTRA part, made and placed on first use. */

@@ -117,3 +117,19 @@ def test_a_deterministic_rule_keeps_a_plain_alignment_line(page: Page, guard) ->
     assert [t["name"] for t in d] == ["network (W_rec, W_in, b)", "all, readout included"]
     expect(page.locator("#chart-align .align-spread")).to_be_hidden()
     page.click("#btn-play")
+
+
+def test_a_click_on_the_weight_map_picks_the_synapse_to_follow(page: Page, guard) -> None:  # noqa: ANN001
+    open_and_play(page, f"#task=dnms&arch=gru&rule=eprop&{QUICK}")
+    synapse_curves(page)
+    page.click("#btn-play")
+    page.wait_for_function("() => window.__credit.status === 'paused'", timeout=30_000)
+    canvas = page.locator("#plot-wrec canvas")
+    assert canvas.evaluate("c => c.style.cursor") == "crosshair"
+    box = canvas.bounding_box()
+    row, col = 5, 2  # of the 12 × 12 W_hz drawn there
+    canvas.click(position={"x": (col + 0.5) / 12 * box["width"], "y": (row + 0.5) / 12 * box["height"]})
+    first = page.locator("#chart-synapses .synapse-pick").first
+    expect(first).to_have_text("W_hz[5, 2]", timeout=30_000)
+    expect(first).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function("() => document.getElementById('plot-synapses').data[0].y.some(v => v !== 0)", timeout=10_000)

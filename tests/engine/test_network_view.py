@@ -93,3 +93,26 @@ def test_a_shown_synapse_whose_trace_stays_zero_is_replaced_by_the_free_one_with
     assert rule.shown[0].tolist() == [0, 1] and rule.shown[1].tolist() == [1, 2]  # (0, 2) skipped: row 0 is taken
     assert rule.shown[0].dtype == torch.int64
     assert not refine_shown(rule, W, np.ones((3, 3)), measure(), measure)  # all live: nothing changes
+
+
+def test_a_picked_synapse_is_shown_first_from_the_next_snapshot_on():
+    t = trainer("gru", "eprop")
+    t.snapshot()
+    before = list(zip(*(x.tolist() for x in t.rule.shown)))
+    assert t.show_synapse(7, 3)
+    snap = t.snapshot()
+    s = snap["synapses"]
+    assert (int(s["rows"][0]), int(s["cols"][0])) == (7, 3) and s["weight"] == "W_hz"
+    assert list(zip(s["rows"].astype(int).tolist(), s["cols"].astype(int).tolist()))[1:] == \
+        [p for p in before if p != (7, 3)][:3]
+    # its trace is the rule's own for that synapse: e_t = z_t e_{t-1} + post_t pre_t (traces Eq. 1, gru Eq. 8)
+    loc = t.arch.unit_locals(t.example.inputs, t.arch.init_state(1))
+    b = loc.blocks[0]
+    e, trace = 0.0, []
+    for k in range(t.example.inputs.shape[0]):
+        e = float(loc.own[k, 0, 7]) * e + float(b.post[k, 0, 7] * b.pre[k, 0, 3])
+        trace.append(e)
+    np.testing.assert_allclose(snap["signals"]["eligibility_trace"][:, 0], trace, rtol=1e-4, atol=1e-7)
+    assert not t.show_synapse(7, 3)  # already first
+    assert not t.show_synapse(10, 0) and not t.show_synapse(0, 10)  # outside the 10 x 10 matrix
+    assert not trainer("rnn", "bptt").show_synapse(0, 1)  # a rule that shows no synapses

@@ -39,7 +39,10 @@ export class SynapseCurves {
     if (key === this.key) return;
     this.key = key;
     this.bar.replaceChildren();
-    if (this.chosen >= rows.length) this.chosen = 0;
+    // A synapse picked on the heatmap comes first: follow it.
+    const first = `${rows[0]},${cols[0]}`;
+    if (this.chosen >= rows.length || (this.first !== undefined && first !== this.first)) this.chosen = 0;
+    this.first = first;
     rows.forEach((r, k) => {
       const b = document.createElement("button");
       b.type = "button";
