@@ -99,6 +99,7 @@ const EXTRA = {
   synapses: {
     has: (arrays) => Boolean(arrays["synapses.credit"]),
     make: (box, colour) => new SynapseCurves(box, colour),
+    plotly: true, // costs tens of milliseconds: drawn like the other Plotly charts (less often out of view)
     title: "How one synapse gets its credit",
     about: "For one synapse (pick it with the buttons, matrix[receiving unit, sending unit], or click a square of " +
       "the big weight map), over the example " +
@@ -417,7 +418,13 @@ export class Dashboard {
     const decor = { periods: meta.periods, mask };
     this.showPickable(arrays["synapses.credit"] ? meta.synapses?.weight : null);
     for (const [key, spec] of Object.entries(EXTRA)) {
-      if (spec.has(arrays, names)) jobs.push(timed(key, () => this.figure(key).view.draw(arrays, meta, decor)));
+      if (!spec.has(arrays, names)) continue;
+      const f = this.figure(key);
+      if (spec.plotly && !plotly(f.view, f.fig)) continue; // a Plotly chart out of view waits its turn
+      jobs.push(timed(key, () => {
+        if (spec.plotly && now !== null) this.drawnAt.set(f.view, now);
+        f.view.draw(arrays, meta, decor);
+      }));
     }
     jobs.push(timed("signals", () => this.drawSignals(arrays, meta, mask, header.step)));
     jobs.push(() => {
@@ -469,6 +476,7 @@ export class Dashboard {
       const { fig, box } = chartFigure({ id: key, kind: key, title: spec.title, about: spec.about });
       this.signalsBox.hidden = false; // before the chart is made, so Plotly sees its real size
       this.signalsBox.append(fig);
+      this.watchView(fig);
       f = { fig, view: spec.make(box, this.colour) };
       this.extra.set(key, f);
     }
@@ -476,7 +484,10 @@ export class Dashboard {
   }
 
   dropExtra() {
-    for (const f of this.extra.values()) f.fig.remove();
+    for (const f of this.extra.values()) {
+      this.views?.unobserve(f.fig);
+      f.fig.remove();
+    }
     this.extra.clear();
   }
 
