@@ -390,6 +390,7 @@ export class Dashboard {
     if (w) {
       jobs.push(timed("weights", () => {
         this.nameMain(main);
+        this.showPickable(arrays["synapses.credit"] ? meta.synapses?.weight : null);
         this.wrec.draw(w.data, w.shape, 1);
         this.c.heatmapFrames += 1;
         const ch = arrays[`weights.${main}_change`];
@@ -416,7 +417,6 @@ export class Dashboard {
     if (meta.cost) jobs.push(timed("cost", () => this.cost.update(meta.cost)));
     if (arrays["spiking.spikes"]) jobs.push(timed("spikes", () => this.drawSpikes(arrays, meta)));
     const decor = { periods: meta.periods, mask };
-    this.showPickable(arrays["synapses.credit"] ? meta.synapses?.weight : null);
     for (const [key, spec] of Object.entries(EXTRA)) {
       if (!spec.has(arrays, names)) continue;
       const f = this.figure(key);
