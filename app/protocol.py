@@ -67,7 +67,17 @@ class LearningRate(_Strict):
     value: float = Field(gt=0, le=10)
 
 
-Control = Annotated[Union[Play, Pause, Step, Reset, Stop, Speed, LearningRate], Field(discriminator="action")]
+class ShowSynapse(_Strict):
+    """Show this synapse's eligibility trace, learning signal and their product (rules that keep traces: the
+    snapshot's ``synapses.*``): ``value`` = [row, column] in the matrix ``meta.synapses.weight``. It becomes the
+    first shown synapse (the last one shown makes room); the next snapshot carries it. Only while a worker holds the
+    run (paused or running)."""
+    action: Literal["synapse"]
+    value: list[Annotated[int, Field(ge=0, le=100_000)]] = Field(min_length=2, max_length=2)
+
+
+Control = Annotated[Union[Play, Pause, Step, Reset, Stop, Speed, LearningRate, ShowSynapse],
+                    Field(discriminator="action")]
 CONTROL = TypeAdapter(Control)
 
 
@@ -251,12 +261,18 @@ def snapshot_arrays(snap: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.
     spiking = snap.get("spiking")
     if spiking:  # engine/spiking_view.py: arrays below, the firing summary in meta
         meta["spiking"] = {k: spiking[k] for k in ("rate_hz", "silent", "saturated")}
+    if snap.get("variables"):  # engine/views/variables.py: what each declared variable is
+        meta["variables"] = snap["variables"]["about"]
+    if snap.get("synapses"):  # engine/views/synapses.py: the matrix the shown synapses belong to
+        meta["synapses"] = {"weight": snap["synapses"]["weight"]}
     arrays: dict[str, np.ndarray] = {}
-    for group in ("weights", "example", "signals", "spiking"):
+    for group in ("weights", "example", "signals", "spiking", "synapses"):
         src = example if group == "example" else snap.get(group) or {}
         for name, a in src.items():
             if isinstance(a, np.ndarray):
                 arrays[f"{group}.{name}"] = a
+    for name, a in (snap.get("variables") or {}).get("values", {}).items():
+        arrays[f"variables.{name}"] = a
     return meta, arrays
 
 

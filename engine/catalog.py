@@ -31,7 +31,7 @@ def catalog() -> dict[str, Any]:
     rules = []
     for name, cls in RULES:
         e = _entry(name, cls)
-        e.update(exact=cls.exact, online=cls.online, approximates=cls.approximates,
+        e.update(exact=cls.exact, online=cls.online, stochastic=cls.stochastic, approximates=cls.approximates,
                  needs=sorted(cls.needs), supports=sorted(cls.supports))
         rules.append(e)
     tasks = []

@@ -21,6 +21,8 @@ from typing import Any, Iterator, Literal
 import torch
 
 from engine.spiking_view import spiking_view
+from engine.views.synapses import pick_synapse, refine_shown, shown_weight, synapse_view
+from engine.views.variables import variables_view
 from engine.metrics import alignment
 from engine.rules import RULES
 from engine.rules.base import CreditRule, Pass
@@ -249,8 +251,10 @@ class Trainer:
 
     @torch.no_grad()
     def snapshot(self) -> dict[str, Any]:
-        """The current state for display: recurrent weights and their change since the start, and the example
-        trial (batch 1, fixed for the run) replayed with the current weights. Arrays are float32 numpy."""
+        """The current state for display: every declared weight matrix and its change since the start, the example
+        trial (batch 1, fixed for the run) replayed with the current weights, the rule's signals, and where they
+        exist the spiking view, the network's declared state variables (``engine.views.variables``) and the shown
+        synapses' credit (``engine.views.synapses``). Arrays are float32 numpy."""
         ex = self.example
         activity, outputs = self.arch.run(ex.inputs)
         shown = torch.softmax(outputs, -1) if self.task.loss_kind == "xent" else outputs
@@ -259,6 +263,16 @@ class Trainer:
             p, p0 = self._shown(name)
             weights[name] = _np(p)
             weights[name + "_change"] = _np(p - p0)
+        signals = {k: _np(v) for k, v in self.rule.signals(self.task, ex).items()}
+        if not getattr(self, "_synapses_chosen", False) and "eligibility_trace" in signals:
+            self._synapses_chosen = True  # once per run: then the page follows the same synapses
+            first = synapse_view(self.rule, signals)
+            measure = lambda: _np(self.rule.signals(self.task, ex)["eligibility_trace"])  # noqa: E731
+            if first and refine_shown(self.rule, weights[first["weight"]], _np(activity[:, 0]),
+                                      signals["eligibility_trace"], measure):
+                signals = {k: _np(v) for k, v in self.rule.signals(self.task, ex).items()}
+        variables = variables_view(self.arch, ex.inputs)  # the network's declared state variables (GRU gates)
+        synapses = synapse_view(self.rule, signals)  # which synapses the trace rules show, and trace × signal
         return {
             "step": self.step_count,
             "weights": weights,
@@ -267,10 +281,21 @@ class Trainer:
                 "periods": [{"name": p.name, "start": p.start, "stop": p.stop} for p in ex.periods],
                 "activity": _np(activity[:, 0]), "outputs": _np(shown[:, 0]), "loss_kind": self.task.loss_kind,
             },
-            "signals": {k: _np(v) for k, v in self.rule.signals(self.task, ex).items()},
+            "signals": signals,
             "cost": self.cost(),
             **({"spiking": spiking_view(self.arch, ex.inputs)} if "spiking" in self.arch.provides else {}),
+            **({"variables": variables} if variables else {}),
+            **({"synapses": synapses} if synapses else {}),
         }
+
+    def show_synapse(self, row: int, col: int) -> bool:
+        """The page picked synapse [row, col] of the matrix its synapses belong to (``engine.views.synapses``):
+        show it first from the next snapshot on. False if nothing changes (no such synapse, or none shown)."""
+        name = shown_weight(self.rule)
+        if not hasattr(self.arch, name):
+            return False
+        self._synapses_chosen = True  # the person's choice: not replaced by the first snapshot's
+        return pick_synapse(self.rule, tuple(self._shown(name)[0].shape), int(row), int(col))
 
     def summary(self) -> dict[str, Any]:
         """Config, history and ``final``: loss and accuracy as the mean over the late window (:func:`late_mean`),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from app.protocol import Control, LearningRate, Speed
+from app.protocol import Control, LearningRate, ShowSynapse, Speed
 from app.runs.run import Run
 from app.runs.states import TABLE, phase, reason
 
@@ -64,7 +64,8 @@ def apply(manager: Operations, run: Run, control: Control) -> int | None:
         elif isinstance(control, LearningRate):
             run.spec = {**run.spec, "optim": {**run.spec["optim"], "lr": control.value}}
         if run.worker is not None and not run.worker.ending and ph in ("paused", "running"):
-            run.worker.send(control.action, control.value)  # a starting worker is told in its "ready" handler
+            value = tuple(control.value) if isinstance(control, ShowSynapse) else control.value
+            run.worker.send(control.action, value)  # a starting worker is told in its "ready" handler
     elif outcome in ("autoplay", "no_autoplay"):
         run.autoplay = "play" if outcome == "autoplay" else None
         if outcome == "no_autoplay" and ph == "waiting":

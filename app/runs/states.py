@@ -26,10 +26,10 @@ if TYPE_CHECKING:
     from app.runs.run import Run
 
 Phase = Literal["waiting", "starting", "paused", "running", "parked", "finished"]
-Action = Literal["play", "pause", "step", "reset", "stop", "speed", "lr"]
+Action = Literal["play", "pause", "step", "reset", "stop", "speed", "lr", "synapse"]
 Outcome = Literal[
     "forward",      # the worker carries it out (play, pause, step)
-    "set",          # speed / lr: remembered, and told to the worker if it has one
+    "set",          # speed / lr: remembered, and told to the worker if it has one; synapse: told to the worker
     "autoplay",     # queued: play once the worker is ready
     "no_autoplay",  # queued: cancel a pending play/step (it will wait paused; a parked one leaves the queue)
     "requeue_play", "requeue_step",  # parked: queue for a worker that resumes from the checkpoint, then play/step
@@ -40,25 +40,27 @@ Outcome = Literal[
 ]
 
 _QUEUED: dict[str, Outcome] = {"play": "autoplay", "pause": "no_autoplay", "step": "refuse", "reset": "reset",
-                               "stop": "stop", "speed": "set", "lr": "set"}
+                               "stop": "stop", "speed": "set", "lr": "set", "synapse": "refuse"}
 
 TABLE: dict[Phase, dict[str, Outcome]] = {
     "waiting": _QUEUED,
     "starting": _QUEUED,
     "paused": {"play": "forward", "pause": "forward", "step": "forward", "reset": "reset", "stop": "stop",
-               "speed": "set", "lr": "set"},
+               "speed": "set", "lr": "set", "synapse": "set"},
     "running": {"play": "forward", "pause": "forward", "step": "refuse", "reset": "reset", "stop": "stop",
-                "speed": "set", "lr": "set"},
+                "speed": "set", "lr": "set", "synapse": "set"},
     "parked": {"play": "requeue_play", "pause": "nothing", "step": "requeue_step", "reset": "reset",
-               "stop": "stop", "speed": "set", "lr": "set"},
+               "stop": "stop", "speed": "set", "lr": "set", "synapse": "refuse"},
     "finished": {"play": "refuse", "pause": "refuse", "step": "refuse", "reset": "reset", "stop": "nothing",
-                 "speed": "refuse", "lr": "refuse"},
+                 "speed": "refuse", "lr": "refuse", "synapse": "refuse"},
 }
 
 REASONS: dict[tuple[Phase, str], str] = {
     ("running", "step"): "step works only while paused; pause first",
     ("waiting", "step"): "the run is queued; step once it is ready (paused)",
     ("starting", "step"): "the run is queued; step once it is ready (paused)",
+    **{(ph, "synapse"): "a synapse can be picked only while the run is paused or running (it is not loaded now)"
+       for ph in ("waiting", "starting", "parked", "finished")},
 }
 
 

@@ -129,6 +129,9 @@ class _Worker:
             self.next_step = time.monotonic()
         elif name == "lr":
             t.set_lr(float(value))
+        elif name == "synapse":
+            if t.show_synapse(*value):  # the page asked for another synapse's credit: show it at once
+                self.send_snapshot()
         self.send_state()
 
     def train_one(self) -> None:

@@ -133,6 +133,9 @@ class Architecture(nn.Module):
     """Capabilities (names of :data:`CAPABILITIES`) this network offers credit rules."""
     shown_weights: ClassVar[tuple[str, ...]] = ()
     """Parameters the page shows as weight matrices, in order (empty: every 2-D parameter)."""
+    state_variables: ClassVar[dict[str, str]] = {}
+    """Per-unit variables the page shows over a trial, name → what it is (e.g. a GRU's gates). A network that
+    declares any implements ``trajectory(inputs)`` and ``variables(trajectory)`` → {name: [T, B, n]}."""
 
     def __init__(self, config: ConfigModel, n_inputs: int, n_outputs: int):
         super().__init__()

@@ -46,6 +46,13 @@ class GRUState(NamedTuple):
     """Activity h_t [B, n] (Eq. 4)."""
 
 
+class GRUGates(NamedTuple):
+    z: torch.Tensor
+    """Update gates z_t [T, B, n] (Eq. 1)."""
+    r: torch.Tensor
+    """Reset gates r_t [T, B, n] (Eq. 2)."""
+
+
 class GRUConfig(ConfigModel):
     hidden: int = Field(32, ge=2, le=1024)
     """Number of gated units n."""
@@ -64,6 +71,9 @@ class GRU(Architecture):
     reference = "Cho et al. 2014, EMNLP; Costa et al. 2017, NeurIPS"
     provides = frozenset({"differentiable_step", "jacobians", "unit_locals"})
     shown_weights = ("W_hz", "W_hr", "W_hn", "W_xz", "W_xr", "W_xn", "W_out")
+    state_variables = {"update_gate": "update gate z_t: near 1 the unit keeps its state, near 0 it takes "
+                                      "the new candidate",
+                       "reset_gate": "reset gate r_t: how much of the recurrent input reaches the candidate"}
     config: GRUConfig
 
     def __init__(self, config: GRUConfig, n_inputs: int, n_outputs: int, generator: torch.Generator,
@@ -160,3 +170,18 @@ class GRU(Architecture):
                 M[name] = m.squeeze(-1) if name.startswith("b_") else m
                 start += width
         return J, M
+
+    def trajectory(self, inputs: torch.Tensor) -> GRUGates:
+        """The gates of every step of a trial [T, B, I], time first (no graph; for display)."""
+        with torch.no_grad():
+            h, zs, rs = self.init_state(inputs.shape[1]).h, [], []
+            for x_t in inputs:
+                z, r, n, _ = self.gates(x_t, h, h)
+                h = torch.lerp(n, h, z)
+                zs.append(z)
+                rs.append(r)
+        return GRUGates(torch.stack(zs), torch.stack(rs))
+
+    def variables(self, gates: GRUGates) -> dict[str, torch.Tensor]:
+        """The variables of :attr:`state_variables` from :meth:`trajectory`."""
+        return {"update_gate": gates.z, "reset_gate": gates.r}

@@ -98,6 +98,9 @@ class CreditRule:
     """For an approximation: the exact computation it equals, proven in a test."""
     online: ClassVar[bool] = False
     """True if the rule runs forward in time without storing the trial's past."""
+    stochastic: ClassVar[bool] = False
+    """True if each update is a random estimate (fresh noise every batch) that is right only on average: the page
+    then shows the spread of its alignment with BPTT's gradient, not just the line."""
 
     def __init__(self, config: ConfigModel, arch: Architecture, generator: torch.Generator):
         self.config = config

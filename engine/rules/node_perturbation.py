@@ -59,6 +59,7 @@ class NodePerturbation(CreditRule):
     approximates = ("the gradient in expectation over the noise, to first order in σ: E[(ℓ − ℓ̄) ξ]/σ² = ∂ℓ/∂u, "
                     "so the mean update has a positive cosine with BPTT's gradient")
     online = True
+    stochastic = True
     config: NodePerturbationConfig
 
     def __init__(self, config: NodePerturbationConfig, arch, generator: torch.Generator):  # noqa: ANN001

@@ -56,6 +56,7 @@ class UORO(CreditRule):
     approximates = ("RTRL in expectation over its random signs: E[s̃ θ̃ᵀ] = the influence matrix, so the gradient "
                     "averaged over many draws approaches RTRL's (= BPTT's)")
     online = True
+    stochastic = True
     config: UOROConfig
 
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:

@@ -16,10 +16,15 @@ import { OutputChart } from "./plots/trial.js";
 import { CostMeter } from "./plots/cost.js";
 import { AlignmentChart } from "./plots/alignment.js";
 import { SpikeView } from "./plots/spikes.js";
+import { MatrixGrid, matrixNames } from "./plots/matrices.js";
+import { VariableView } from "./plots/variables.js";
+import { SynapseCurves } from "./plots/synapses.js";
+import { chartFigure, humanise } from "./plots/figure.js";
 import { StickyLimit, maxAbs, niceCeil } from "./plots/common.js";
 import { taskGuides } from "./plots/guides.js";
-import { nameAbout } from "./about.js";
 import { lateMean, lateWindow } from "./summary.js";
+import { app } from "./store.js";
+import { control } from "./runs.js";
 
 const CURVE_INTERVAL_MS = 100; // a curve in view: at most ~10 draws a second
 const SNAPSHOT_INTERVAL_MS = 200; // snapshots: at most ~5 a second
@@ -67,10 +72,42 @@ const SIGNAL_TEXT = {
   },
 };
 
-function humanise(name) {
-  const s = name.replace(/_/g, " ");
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
+
+/**
+ * Parts of a snapshot that only some networks or rules send, each drawn in a figure made on first use: every
+ * declared weight matrix (when there is more than the one the big heatmap shows), the network's declared state
+ * variables, and the shown synapses' trace, signal and their product.
+ */
+const EXTRA = {
+  matrices: {
+    has: (arrays, names) => names.length > 1,
+    make: (box) => new MatrixGrid(box),
+    title: "Every weight matrix of the network",
+    about: "Each weight matrix the network declares, under its own name (rows: the receiving units; columns: the " +
+      "sending units or inputs). W_in carries the inputs, W_out is the readout; a gated network has one recurrent " +
+      "and one input matrix per gate. Red is positive, blue negative, each matrix with its own fixed colour limits. " +
+      "\"Change since the start\" shows where the rule has put its updates.",
+  },
+  variables: {
+    has: (arrays) => Object.keys(arrays).some((k) => k.startsWith("variables.")),
+    make: (box) => new VariableView(box),
+    title: "Inside each unit during the trial",
+    about: "Variables the network declares for each unit (for a gated network, its gates), over the example trial " +
+      "with the current weights: one row per unit, time left to right. Dark purple is low, yellow high (viridis). " +
+      "An update gate near 1 keeps the unit's state (a long memory); near 0 the unit takes the new input.",
+  },
+  synapses: {
+    has: (arrays) => Boolean(arrays["synapses.credit"]),
+    make: (box, colour) => new SynapseCurves(box, colour),
+    plotly: true, // costs tens of milliseconds: drawn like the other Plotly charts (less often out of view)
+    title: "How one synapse gets its credit",
+    about: "For one synapse (pick it with the buttons, matrix[receiving unit, sending unit], or click a square of " +
+      "the big weight map), over the example " +
+      "trial: its eligibility trace (top), a local memory of how its input and its unit's state met recently; the " +
+      "learning signal its unit receives (middle), the error sent back to it; and their product (bottom). The rule " +
+      "changes the weight by the sum of the product over the trial: credit arrives where a trace meets a signal.",
+  },
+};
 
 /** Signals that are never negative get a sequential map; signed ones a diverging map with limits from the data. */
 const NON_NEGATIVE = new Set(["influence_norm"]);
@@ -107,6 +144,10 @@ export class Dashboard {
     this.cost = new CostMeter();
     this.signals = new Map();
     this.signalsBox = document.getElementById("signals");
+    this.extra = new Map(); // figures made on first use for what only some networks and rules send (EXTRA)
+    // A click on the big heatmap picks that synapse for "How one synapse gets its credit" (a "synapse" control).
+    this.synapseWeight = null;
+    this.wrec.raster.canvas.addEventListener("click", (e) => this.pickSynapse(e));
     this.changeLimit = new StickyLimit(1.2);
     this.pendingFrame = null;
     this.owedAcks = 0;
@@ -157,8 +198,12 @@ export class Dashboard {
     }
     this.spikes?.fig.remove(); // a new run may not spike at all
     this.spikes = null;
+    this.dropExtra();
+    this.showPickable(null);
     this.output.reset(colour);
     this.cost.reset(colour, ruleName);
+    // A stochastic estimator's alignment chart shows the spread of its estimates (plots/alignment.js).
+    const stochastic = Boolean(app.catalog?.rules?.find((r) => r.name === ruleName)?.stochastic);
     let recs = history.filter((r) => r && typeof r.step === "number");
     if (recs.length > MAX_HISTORY_POINTS) {
       // Thin a long history evenly but keep the newest record.
@@ -170,7 +215,7 @@ export class Dashboard {
     // The loss chart first, on its own: the accuracy and alignment charts follow in the next frames, keeping the
     // records that arrive meanwhile.
     const accY = recs.map((r) => (finiteOrNull(r.accuracy) === null ? null : 100 * r.accuracy));
-    this.later = [[this.acc, () => this.acc.reset(colour, x, accY)], [this.align, () => this.align.reset(colour, recs)]]
+    this.later = [[this.acc, () => this.acc.reset(colour, x, accY)], [this.align, () => this.align.reset(colour, recs, stochastic)]]
       .map(([chart, draw]) => {
         chart.ready = false;
         chart.dropPending();
@@ -337,12 +382,18 @@ export class Dashboard {
     };
     const plotly = (chart, el) => now === null || this.due(chart, el, now, SNAPSHOT_INTERVAL_MS);
     const jobs = [];
-    const w = arrays["weights.W_rec"];
+    // The big heatmaps: W_rec, or else the first square matrix the network declares (a GRU's W_hz).
+    const names = matrixNames(arrays);
+    const main = names.includes("W_rec") ? "W_rec"
+      : names.find((n) => arrays[`weights.${n}`].shape.length === 2 && arrays[`weights.${n}`].shape[0] === arrays[`weights.${n}`].shape[1]);
+    const w = main && arrays[`weights.${main}`];
     if (w) {
       jobs.push(timed("weights", () => {
+        this.nameMain(main);
+        this.showPickable(arrays["synapses.credit"] ? meta.synapses?.weight : null);
         this.wrec.draw(w.data, w.shape, 1);
         this.c.heatmapFrames += 1;
-        const ch = arrays["weights.W_rec_change"];
+        const ch = arrays[`weights.${main}_change`];
         if (ch) {
           // The change map starts from a twentieth of the weight scale, so early small changes are visible without
           // the colours rescaling at every frame.
@@ -365,6 +416,16 @@ export class Dashboard {
     }
     if (meta.cost) jobs.push(timed("cost", () => this.cost.update(meta.cost)));
     if (arrays["spiking.spikes"]) jobs.push(timed("spikes", () => this.drawSpikes(arrays, meta)));
+    const decor = { periods: meta.periods, mask };
+    for (const [key, spec] of Object.entries(EXTRA)) {
+      if (!spec.has(arrays, names)) continue;
+      const f = this.figure(key);
+      if (spec.plotly && !plotly(f.view, f.fig)) continue; // a Plotly chart out of view waits its turn
+      jobs.push(timed(key, () => {
+        if (spec.plotly && now !== null) this.drawnAt.set(f.view, now);
+        f.view.draw(arrays, meta, decor);
+      }));
+    }
     jobs.push(timed("signals", () => this.drawSignals(arrays, meta, mask, header.step)));
     jobs.push(() => {
       const owed = this.owedAcks;
@@ -375,6 +436,59 @@ export class Dashboard {
       this.markData(true);
     });
     return jobs;
+  }
+
+  /** The big heatmaps' titles name the matrix when it is not W_rec. */
+  nameMain(name) {
+    if (name === this.mainName) return;
+    this.mainName = name;
+    const suffix = name === "W_rec" ? "" : ` (${name})`;
+    const set = (id, text) => {
+      const h = document.querySelector(`#${id} h2`);
+      if (h) h.textContent = text + suffix;
+    };
+    set("chart-wrec", "Recurrent weights now");
+    set("chart-wchange", "How the recurrent weights changed since the start");
+  }
+
+  /** Whether a click on the big heatmap picks a synapse: when the rule shows synapses of the matrix drawn there. */
+  showPickable(weight) {
+    this.synapseWeight = weight || null;
+    this.wrec.raster.canvas.style.cursor = this.pickable() ? "crosshair" : "";
+    this.wrec.raster.canvas.title = this.pickable() ? "Click a synapse to see how it gets its credit" : "";
+  }
+
+  pickable() {
+    return this.synapseWeight !== null && this.synapseWeight === this.mainName;
+  }
+
+  pickSynapse(e) {
+    const cell = this.wrec.raster.cellAt(e);
+    if (!cell || !this.pickable() || !app.runId) return;
+    control("synapse", [cell.row, cell.col]).catch((err) => console.info("synapse not picked:", err?.message || err));
+  }
+
+  /** The figure of an EXTRA part, made and placed on first use. */
+  figure(key) {
+    let f = this.extra.get(key);
+    if (!f) {
+      const spec = EXTRA[key];
+      const { fig, box } = chartFigure({ id: key, kind: key, title: spec.title, about: spec.about });
+      this.signalsBox.hidden = false; // before the chart is made, so Plotly sees its real size
+      this.signalsBox.append(fig);
+      this.watchView(fig);
+      f = { fig, view: spec.make(box, this.colour) };
+      this.extra.set(key, f);
+    }
+    return f;
+  }
+
+  dropExtra() {
+    for (const f of this.extra.values()) {
+      this.views?.unobserve(f.fig);
+      f.fig.remove();
+    }
+    this.extra.clear();
   }
 
   /** A spiking network: its spike raster and membrane potential, in a figure made on first use (plots/spikes.js). */
@@ -430,7 +544,7 @@ export class Dashboard {
         s.raster.draw(a.data, a.shape, { periods: meta.periods, mask });
       }
     }
-    this.signalsBox.hidden = this.signals.size === 0 && !this.spikes;
+    this.signalsBox.hidden = this.signals.size === 0 && !this.spikes && this.extra.size === 0;
   }
 
   addSignalFigure(name, scalar = false) {
@@ -440,30 +554,9 @@ export class Dashboard {
         "component, time in steps left to right. Red is positive, blue negative.",
     };
     const id = `signal-${name.replace(/[^\w-]/g, "_")}`;
-    const fig = document.createElement("figure");
-    fig.className = "chart has-data";
-    fig.id = `chart-${id}`;
-    fig.dataset.kind = "signal";
-    const cap = document.createElement("figcaption");
-    const h = document.createElement("h2");
-    h.textContent = text.title;
-    const btn = document.createElement("button");
-    btn.type = "button";
-    btn.className = "about";
-    btn.setAttribute("aria-expanded", "false");
-    btn.setAttribute("aria-controls", `about-${id}`);
-    btn.textContent = "What am I looking at?";
-    cap.append(h, btn);
-    const about = document.createElement("p");
-    about.className = "about-text";
-    about.id = `about-${id}`;
-    about.hidden = true;
-    about.textContent = text.about;
-    const box = document.createElement("div");
+    const { fig, box } = chartFigure({ id, kind: "signal", title: text.title, about: text.about });
     box.className = scalar ? "plot" : "raster";
-    fig.append(cap, about, box);
     this.signalsBox.append(fig);
-    nameAbout(btn);
     let s;
     if (scalar) {
       const chart = new LineChart(box, { xTitle: "update", yTitle: text.y || "value", name: humanise(name), hoverFormat: ".3g" });
@@ -505,6 +598,7 @@ export class Dashboard {
     this.signals.clear();
     this.spikes?.fig.remove();
     this.spikes = null;
+    this.dropExtra();
     this.signalsBox.hidden = true;
     this.wrec.frames = 0;
     this.wchange.frames = 0;

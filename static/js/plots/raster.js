@@ -94,13 +94,21 @@ export class Raster {
     el.append(y, plot, bar, x);
   }
 
-  /** The value under the pointer, in words (no tooltip library: a small label in the corner). */
-  showHover(e) {
-    if (!this.last) return;
+  /** {row, col} of the cell under a pointer event (canvas pixels: for a matrix, its row and column), or null. */
+  cellAt(e) {
     const r = this.canvas.getBoundingClientRect();
     const col = Math.floor(((e.clientX - r.left) / r.width) * this.canvas.width);
     const row = Math.floor(((e.clientY - r.top) / r.height) * this.canvas.height);
-    if (col < 0 || row < 0 || col >= this.canvas.width || row >= this.canvas.height) return;
+    if (col < 0 || row < 0 || col >= this.canvas.width || row >= this.canvas.height) return null;
+    return { row, col };
+  }
+
+  /** The value under the pointer, in words (no tooltip library: a small label in the corner). */
+  showHover(e) {
+    if (!this.last) return;
+    const cell = this.cellAt(e);
+    if (!cell) return;
+    const { row, col } = cell;
     const { data, cols } = this.last;
     const v = this.layout === "matrix" ? data[row * cols + col] : data[col * cols + row];
     const text = Number.isFinite(v) ? v.toPrecision(3) : "not a number";
