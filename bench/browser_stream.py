@@ -7,7 +7,9 @@ the page in Debian's Chromium (the same browser and flags as tests/browser/conft
    parses) by the time its first chart holds data.
 2. **Time to the first live chart**: from navigation start to the moment the loss chart of a running run (opened by
    its link) holds a data point, in a fresh browser profile (nothing cached) with the server warm (every file served
-   once before). The median of ``--loads`` loads, and the time to the first chart of any kind (the example trial).
+   once before). The median of ``--loads`` loads, and the time to the first chart of any kind (the example trial);
+   then where that time went: the page's HTML received, the run's socket created, its first message (the hello)
+   received, Plotly run.
 3. **Smoothness while streaming**: animation frames per second with the run paused (idle) and then while it plays at
    full speed for ``--seconds``, their ratio, and the long tasks (> 50 ms, from a PerformanceObserver) during the
    stream: how many, the longest, and the share of the main thread they took.
@@ -40,10 +42,25 @@ FLAGS = ["--disable-gpu", "--disable-background-networking", "--disable-componen
 # long-task log and a frame counter that the measurement windows read.
 PROBE = """
 (() => {
-  const probe = window.__probe = { firstAny: null, firstLoss: null, frames: 0, long: [] };
+  const probe = window.__probe = { firstAny: null, firstLoss: null, frames: 0, long: [], socket: null, hello: null,
+                                   plotly: null };
   const hasData = (el) => Boolean(el && el.data && el.data.some(t => t.y && t.y.length > 0));
+  // Where the time goes: when the run's socket is created and its first message (the hello) arrives, and the first
+  // frame that finds Plotly run.
+  const Native = window.WebSocket;
+  window.WebSocket = function (url, protocols) {
+    const ws = new Native(url, protocols);
+    if (probe.socket === null) {
+      probe.socket = performance.now();
+      ws.addEventListener('message', () => { if (probe.hello === null) probe.hello = performance.now(); });
+    }
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) window.WebSocket[k] = Native[k];
   const tick = () => {
     probe.frames += 1;
+    if (probe.plotly === null && window.Plotly) probe.plotly = performance.now();
     if (probe.firstAny === null && [...document.querySelectorAll('.js-plotly-plot')].some(hasData))
       probe.firstAny = performance.now();
     if (probe.firstLoss === null && hasData(document.getElementById('plot-loss')))
@@ -101,7 +118,9 @@ def load_once(browser: Any, url: str, wait_loss: bool) -> dict[str, Any]:
         page.wait_for_function("() => window.__probe.firstAny !== null", timeout=60_000)
         if wait_loss:
             page.wait_for_function("() => window.__probe.firstLoss !== null", timeout=60_000)
-        probe = page.evaluate("() => ({firstAny: __probe.firstAny, firstLoss: __probe.firstLoss})")
+        probe = page.evaluate("() => ({firstAny: __probe.firstAny, firstLoss: __probe.firstLoss, "
+                              "socket: __probe.socket, hello: __probe.hello, plotly: __probe.plotly, "
+                              "html: performance.getEntriesByType('navigation')[0].responseEnd})")
         return {**probe, "script_bytes": sum(scripts.values()), "scripts": len(scripts),
                 "largest": max(scripts.items(), key=lambda kv: kv[1]) if scripts else ("", 0)}
     finally:
@@ -163,6 +182,10 @@ def main() -> None:
           f"{statistics.median(x['firstAny'] for x in loads):.0f} (loads: {[round(x['firstAny']) for x in loads]})")
     print(f"first live chart (loss of a running run), ms from navigation: "
           f"{statistics.median(x['firstLoss'] for x in loads):.0f} (loads: {[round(x['firstLoss']) for x in loads]})")
+    med = lambda key: statistics.median(x[key] for x in loads)  # noqa: E731
+    print(f"  where it goes (medians, ms from navigation): page received {med('html'):.0f}, run's socket created "
+          f"{med('socket'):.0f}, its hello arrived {med('hello'):.0f}, Plotly run by {med('plotly'):.0f} "
+          "(first frame that finds it)")
     print(f"idle: {idle['fps']:.1f} frames/s over {args.idle:.0f} s; long tasks {idle['long_n']}")
     print(f"streaming: {stream['fps']:.1f} frames/s over {args.seconds:.0f} s; frame-rate ratio "
           f"{stream['fps'] / idle['fps']:.2f}")
