@@ -13,7 +13,6 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match
 
@@ -73,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(comparisons.router)
     app.include_router(room_routes.router)
     app.include_router(lessons.router)
-    app.mount("/static", StaticFiles(directory=pages.asset_dir("static"), check_dir=False), name="static")
+    app.mount("/static", pages.Assets(directory=pages.asset_dir("static"), check_dir=False), name="static")
     app.add_exception_handler(405, method_not_allowed)
     return app
 

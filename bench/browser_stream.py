@@ -7,7 +7,11 @@ the page in Debian's Chromium (the same browser and flags as tests/browser/conft
    parses) by the time its first chart holds data.
 2. **Time to the first live chart**: from navigation start to the moment the loss chart of a running run (opened by
    its link) holds a data point, in a fresh browser profile (nothing cached) with the server warm (every file served
-   once before). The median of ``--loads`` loads, and the time to the first chart of any kind (the example trial).
+   once before). The median of ``--loads`` loads, and the time to the first chart of any kind (the example trial);
+   then where that time went: the page's HTML received, the run's socket created, its first message (the hello)
+   received, Plotly run; and, from one more load traced, the page's main thread from navigation to that chart: busy
+   (wall) and CPU time. On shared cores the wall time mostly waits for a core: the CPU time is the load-independent
+   figure (what an idle machine would spend on the main thread; the network then overlaps it).
 3. **Smoothness while streaming**: animation frames per second with the run paused (idle) and then while it plays at
    full speed for ``--seconds``, their ratio, and the long tasks (> 50 ms, from a PerformanceObserver) during the
    stream: how many, the longest, and the share of the main thread they took.
@@ -40,10 +44,25 @@ FLAGS = ["--disable-gpu", "--disable-background-networking", "--disable-componen
 # long-task log and a frame counter that the measurement windows read.
 PROBE = """
 (() => {
-  const probe = window.__probe = { firstAny: null, firstLoss: null, frames: 0, long: [] };
+  const probe = window.__probe = { firstAny: null, firstLoss: null, frames: 0, long: [], socket: null, hello: null,
+                                   plotly: null };
   const hasData = (el) => Boolean(el && el.data && el.data.some(t => t.y && t.y.length > 0));
+  // Where the time goes: when the run's socket is created and its first message (the hello) arrives, and the first
+  // frame that finds Plotly run.
+  const Native = window.WebSocket;
+  window.WebSocket = function (url, protocols) {
+    const ws = new Native(url, protocols);
+    if (probe.socket === null) {
+      probe.socket = performance.now();
+      ws.addEventListener('message', () => { if (probe.hello === null) probe.hello = performance.now(); });
+    }
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) window.WebSocket[k] = Native[k];
   const tick = () => {
     probe.frames += 1;
+    if (probe.plotly === null && window.Plotly) probe.plotly = performance.now();
     if (probe.firstAny === null && [...document.querySelectorAll('.js-plotly-plot')].some(hasData))
       probe.firstAny = performance.now();
     if (probe.firstLoss === null && hasData(document.getElementById('plot-loss')))
@@ -101,11 +120,41 @@ def load_once(browser: Any, url: str, wait_loss: bool) -> dict[str, Any]:
         page.wait_for_function("() => window.__probe.firstAny !== null", timeout=60_000)
         if wait_loss:
             page.wait_for_function("() => window.__probe.firstLoss !== null", timeout=60_000)
-        probe = page.evaluate("() => ({firstAny: __probe.firstAny, firstLoss: __probe.firstLoss})")
+        probe = page.evaluate("() => ({firstAny: __probe.firstAny, firstLoss: __probe.firstLoss, "
+                              "socket: __probe.socket, hello: __probe.hello, plotly: __probe.plotly, "
+                              "html: performance.getEntriesByType('navigation')[0].responseEnd})")
         return {**probe, "script_bytes": sum(scripts.values()), "scripts": len(scripts),
                 "largest": max(scripts.items(), key=lambda kv: kv[1]) if scripts else ("", 0)}
     finally:
         ctx.close()
+
+
+def main_thread_cpu(browser: Any, url: str) -> dict[str, float]:
+    """One more fresh-profile load, traced: the page's main thread from navigation to the first live chart, as
+    wall time busy and as CPU time. On shared cores the wall time mostly waits for a core; the CPU time is what a
+    quiet machine would spend, whatever the load."""
+    import json
+
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
+    try:
+        page = ctx.new_page()
+        page.add_init_script(PROBE)
+        browser.start_tracing(page=page, categories=["devtools.timeline", "disabled-by-default-devtools.timeline",
+                                                         "blink.user_timing"])
+        page.goto(url, timeout=120_000)
+        page.wait_for_function("() => window.__probe.firstLoss !== null", timeout=60_000)
+        first = page.evaluate("() => __probe.firstLoss")
+        trace = json.loads(browser.stop_tracing())
+    finally:
+        ctx.close()
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    nav = next(e for e in events if e.get("name") == "navigationStart"
+               and str(e.get("args", {}).get("data", {}).get("documentLoaderURL", "")).startswith("http"))
+    t0, end = nav["ts"], nav["ts"] + first * 1000
+    tasks = [e for e in events if (e.get("pid"), e.get("tid")) == (nav["pid"], nav["tid"]) and e.get("ph") == "X"
+             and e.get("name") in ("RunTask", "ThreadControllerImpl::RunTask") and t0 <= e["ts"] <= end]
+    return {"first": first, "busy": sum(e["dur"] for e in tasks) / 1000,
+            "cpu": sum(e.get("tdur", 0) for e in tasks) / 1000}
 
 
 def main() -> None:
@@ -135,6 +184,7 @@ def main() -> None:
             control("play")
             load_once(browser, watch, wait_loss=True)  # warms the server: every file served once
             loads = [load_once(browser, watch, wait_loss=True) for _ in range(args.loads)]
+            traced = main_thread_cpu(browser, watch)
             control("pause")
 
             ctx = browser.new_context(viewport={"width": 1440, "height": 900}, service_workers="block")
@@ -163,6 +213,12 @@ def main() -> None:
           f"{statistics.median(x['firstAny'] for x in loads):.0f} (loads: {[round(x['firstAny']) for x in loads]})")
     print(f"first live chart (loss of a running run), ms from navigation: "
           f"{statistics.median(x['firstLoss'] for x in loads):.0f} (loads: {[round(x['firstLoss']) for x in loads]})")
+    med = lambda key: statistics.median(x[key] for x in loads)  # noqa: E731
+    print(f"  where it goes (medians, ms from navigation): page received {med('html'):.0f}, run's socket created "
+          f"{med('socket'):.0f}, its hello arrived {med('hello'):.0f}, Plotly run by {med('plotly'):.0f} "
+          "(first frame that finds it)")
+    print(f"  main thread before the first live chart (one more load, traced: {traced['first']:.0f} ms): busy "
+          f"{traced['busy']:.0f} ms, of which CPU {traced['cpu']:.0f} ms (the rest waited for a core)")
     print(f"idle: {idle['fps']:.1f} frames/s over {args.idle:.0f} s; long tasks {idle['long_n']}")
     print(f"streaming: {stream['fps']:.1f} frames/s over {args.seconds:.0f} s; frame-rate ratio "
           f"{stream['fps'] / idle['fps']:.2f}")

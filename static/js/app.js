@@ -16,6 +16,7 @@ import { applySetup, changed, pickArch, pickRule, pickTask } from "./setup.js";
 import { restoreView, toggleSetup, togglePresenter } from "./layout.js";
 import { schedulePreview } from "./preview.js";
 import { attach, control } from "./runs.js";
+import { takeEarlySocket } from "./socket.js";
 import { guarded, resetRun, sendLr, startCopy, stepOnce, togglePlay } from "./controls.js";
 import { installAbout } from "./about.js";
 import { renderPin, togglePin } from "./pin.js";
@@ -118,16 +119,25 @@ function wireChrome() {
 // ---------------------------------------------------------------------------------------------------------------
 // Start
 
+/**
+ * Plotly loads async (templates/index.html), in parallel with the modules and the run's websocket, so this module
+ * may run first: the buttons are wired and the status shown meanwhile, and the charts are made when it is there.
+ */
 function whenPlotly() {
   if (window.Plotly) return Promise.resolve();
+  const tag = document.getElementById("plotly-script");
   return new Promise((resolve, reject) => {
+    const fail = () => reject(new Error("The chart library did not load."));
+    const settle = () => (window.Plotly ? resolve() : fail());
+    tag?.addEventListener("load", settle, { once: true });
+    tag?.addEventListener("error", fail, { once: true });
     const t0 = performance.now();
     const check = () => {
       if (window.Plotly) resolve();
-      else if (performance.now() - t0 > 20000) reject(new Error("The chart library did not load."));
-      else setTimeout(check, 50);
+      else if (performance.now() - t0 > 20000) fail();
+      else setTimeout(check, 250);
     };
-    check();
+    check(); // a page without the tag (or a missed event) still finds it
   });
 }
 
@@ -165,6 +175,7 @@ async function start() {
   applySetup(setup);
   schedulePreview(0);
   if (runId) attach(runId);
+  else takeEarlySocket(null); // nothing to watch: a socket the page opened early is closed
   credit.ready = true;
   render();
 }

@@ -27,6 +27,19 @@ import { ownerToken } from "./owner.js";
 
 const CLOSE_UNKNOWN_RUN = 4404;
 
+/**
+ * The socket templates/index.html opened for the run in the page's link (``window.__earlySocket``), once, if it is
+ * for ``runId``; any other is closed. From here on its events go to the RunSocket that takes it.
+ */
+export function takeEarlySocket(runId) {
+  const early = window.__earlySocket;
+  if (!early) return null;
+  window.__earlySocket = null;
+  if (early.id === runId && !early.closed) return early;
+  if (!early.closed) early.ws.close(1000, "not the run this page shows");
+  return early.id === runId && early.closed.code === CLOSE_UNKNOWN_RUN ? early : null;
+}
+
 export class RunSocket {
   /**
    * @param {string} runId
@@ -52,18 +65,18 @@ export class RunSocket {
   connect() {
     if (this.closed) return;
     this.h.onConnection?.(this.attempt ? "reconnecting" : "connecting");
-    const ws = new WebSocket(this.url());
+    const early = this.attempt ? null : takeEarlySocket(this.runId);
+    const ws = early ? early.ws : new WebSocket(this.url());
     ws.binaryType = "arraybuffer";
     this.ws = ws;
-    ws.onopen = () => {
+    const opened = () => {
       this.attempt = 0;
       // Once per connection: this browser's owner token, if it has one (a watcher sends nothing).
       const token = ownerToken();
       if (token) ws.send(JSON.stringify({ type: "auth", token }));
       this.h.onConnection?.("open");
     };
-    ws.onmessage = (ev) => this.receive(ev.data);
-    ws.onclose = (ev) => {
+    const closed = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.closed) return;
@@ -74,9 +87,21 @@ export class RunSocket {
       }
       this.scheduleReconnect();
     };
+    ws.onopen = opened;
+    ws.onmessage = (ev) => this.receive(ev.data);
+    ws.onclose = closed;
     ws.onerror = () => {
       /* onclose follows and schedules the reconnect */
     };
+    if (!early) return;
+    // The page's <head> opened this socket before the modules ran. What it has received (and its opening or
+    // closing, if that already happened) is handed on after the caller has kept this RunSocket (a microtask).
+    queueMicrotask(() => {
+      if (this.ws !== ws) return;
+      if (ws.readyState === WebSocket.OPEN) opened();
+      for (const data of early.messages.splice(0)) if (this.ws === ws) this.receive(data);
+      if (early.closed) closed(early.closed);
+    });
   }
 
   scheduleReconnect() {
