@@ -14,7 +14,7 @@ from engine.archs import ARCHS
 from engine.config import settings_schema
 from engine.rules import RULES
 from engine.archs.base import CAPABILITIES
-from engine.spec import OptimConfig, RunSpec, compatible
+from engine.spec import OptimConfig, RunSpec, compatible, implementation
 from engine.tasks import TASKS
 
 
@@ -27,12 +27,20 @@ def _entry(name: str, cls: Any) -> dict[str, Any]:
     }
 
 
+def _name(rule_cls: type) -> str:
+    return next(n for n, c in RULES if c is rule_cls)
+
+
 def catalog() -> dict[str, Any]:
     rules = []
     for name, cls in RULES:
         e = _entry(name, cls)
         e.update(exact=cls.exact, online=cls.online, stochastic=cls.stochastic, approximates=cls.approximates,
                  needs=sorted(cls.needs), supports=sorted(cls.supports))
+        # Where the rule runs on a network through a registered variant (``eprop`` on ``lif``), the settings the
+        # form must show there are the variant's: {arch: {"rule": variant name, "settings": [...]}}.
+        e["variants"] = {a: {"rule": _name(impl), "settings": settings_schema(impl.Config)}
+                         for a, _ in ARCHS if (impl := implementation(name, a)) is not cls and a not in cls.supports}
         rules.append(e)
     tasks = []
     for name, cls in TASKS:

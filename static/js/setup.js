@@ -66,8 +66,11 @@ function groupSettings(group) {
       return (entry("archs", app.setup.arch)?.settings || []).map((s) =>
         Object.prototype.hasOwnProperty.call(own, s.name) ? { ...s, default: own[s.name] } : s);
     }
-    case "rule_config":
-      return entry("rules", app.setup.rule)?.settings || [];
+    case "rule_config": {
+      // A rule that runs on this network through a variant (e-prop on spiking units) shows the variant's settings.
+      const rule = entry("rules", app.setup.rule);
+      return rule?.variants?.[app.setup.arch]?.settings || rule?.settings || [];
+    }
     case "optim":
       return app.catalog.optim || [];
     case "run":
@@ -158,6 +161,8 @@ export function pickArch(name) {
   const ok = compatibleRules(name);
   if (!ok.includes(app.setup.rule)) {
     pickRule(ok[0] || app.catalog.rules[0]?.name, false);
+  } else if (Object.keys(entry("rules", app.setup.rule)?.variants || {}).length) {
+    pickRule(app.setup.rule, false);  // its settings depend on the network (a variant's own form)
   }
   buildRuleList();
   changed();

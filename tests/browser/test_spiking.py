@@ -55,3 +55,20 @@ def test_a_silent_network_says_so(page: Page, guard) -> None:  # noqa: ANN001
     expect(note).to_have_attribute("data-state", "silent", timeout=90_000)
     expect(note).to_contain_text("silent")
     page.click("#btn-play")
+
+
+def test_eprop_on_spiking_units_shows_the_spiking_variants_settings(page: Page, guard) -> None:  # noqa: ANN001
+    """e-prop runs on `lif` through its spiking variant, whose settings differ (no `impl`, a `chunk`): switching
+    the network keeps the rule and rebuilds its form from the variant, and the run that starts is accepted."""
+    fields = "() => [...document.querySelectorAll('.fields[data-group=rule_config] [data-setting]')].map(e => e.dataset.setting)"
+    page.goto("/#task=evidence_accumulation&arch=rnn&rule=eprop&arch_config.hidden=16&batch=4")
+    page.wait_for_function("() => window.__credit && window.__credit.ready", timeout=30_000)
+    assert "impl" in page.evaluate(fields)
+    page.select_option("#pick-arch", "lif")
+    expect(page.locator("#rule-eprop")).to_be_checked()
+    shown = page.evaluate(fields)
+    assert "impl" not in shown and "chunk" in shown, shown
+    page.click("#btn-play")
+    page.wait_for_function("() => (document.getElementById('plot-loss')?.data || []).some(t => (t.x || []).length > 0)",
+                           timeout=90_000)
+    page.click("#btn-play")

@@ -53,3 +53,19 @@ def test_the_snapshot_lists_the_weight_matrices_the_network_declares(arch):
     names = trainer.arch.weight_names()
     assert "W_out" in names and list(weights) == [k for n in names for k in (n, n + "_change")]
     assert all(weights[n].shape == tuple(getattr(trainer.arch, n).shape) for n in names)
+
+
+def test_a_rule_that_runs_through_a_variant_lists_the_variants_settings_for_that_network() -> None:
+    """e-prop on `lif` runs `eprop_lif`: the catalog gives the form that variant's settings for `lif` (whose defaults
+    make a valid run), and none for networks where the rule runs itself."""
+    from engine.catalog import catalog
+    from engine.spec import RunSpec, resolve
+
+    eprop = next(r for r in catalog()["rules"] if r["name"] == "eprop")
+    assert set(eprop["variants"]) == {"lif"}
+    variant = eprop["variants"]["lif"]
+    assert variant["rule"] == "eprop_lif"
+    names = [s["name"] for s in variant["settings"]]
+    assert "impl" not in names and "feedback" in names
+    defaults = {s["name"]: s["default"] for s in variant["settings"]}
+    resolve(RunSpec(task="evidence_accumulation", arch="lif", rule="eprop", rule_config=defaults))
