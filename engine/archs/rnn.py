@@ -227,16 +227,17 @@ class RNN(Architecture):
             columns = {"W_rec": n, "W_in": self.n_inputs, "b": 1}
             return Factors(RNNState(H[-1]), RNNState(H[1:]), J, post, pre, columns)
 
-    def unit_locals(self, inputs: torch.Tensor, state: RNNState) -> UnitLocals:
+    def unit_locals(self, inputs: torch.Tensor, state: RNNState, diag: bool = True) -> UnitLocals:
         """archs.base Eqs. (4)–(6) in closed form: d = 1 − α (the leak: W_rec h_{t−1} is the recurrent input),
-        D_t = 1 − α + c_t ⊙ diag(W) (Eq. 4's diagonal), and one factored block for W_rec, W_in and b, with c_t and
-        pre_t of Eq. (5). Fixed masks are not applied (the rule masks the gradient)."""
+        D_t = 1 − α + c_t ⊙ diag(W) (Eq. 4's diagonal; with ``diag`` False it is not computed and left None, for a
+        rule that filters by d alone), and one factored block for W_rec, W_in and b, with c_t and pre_t of Eq. (5).
+        Fixed masks are not applied (the rule masks the gradient)."""
         with torch.no_grad():
             W, alpha, n = self.recurrent_weights().detach(), self.alpha, self.n_units
             H, post, pre = self._sweep(inputs, state.h)
-            diag = torch.addcmul(post.new_tensor(1 - alpha), post, torch.diagonal(W))
+            D = torch.addcmul(post.new_tensor(1 - alpha), post, torch.diagonal(W)) if diag else None
             block = Block({"W_rec": n, "W_in": self.n_inputs, "b": 1}, post, pre)
-            return UnitLocals(RNNState(H[-1]), RNNState(H[1:]), 1.0 - alpha, diag, [block])
+            return UnitLocals(RNNState(H[-1]), RNNState(H[1:]), 1.0 - alpha, D, [block])
 
     def state_jvp(self, x_t: torch.Tensor, prev: RNNState, v: torch.Tensor) -> torch.Tensor:
         """J_t v of Eq. (4) without forming J_t: (1 − α) v + c_t ⊙ (W v)."""

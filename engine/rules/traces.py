@@ -64,6 +64,7 @@ with N = ⌈T / chunk⌉ chunks of K = ⌈T / N⌉ steps (``chunk_length``: equa
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar, Iterator, Literal, NamedTuple
 
 import torch
@@ -150,6 +151,9 @@ class EligibilityRule(CreditRule):
         rows = best.argsort(descending=True)[: min(SHOWN, arch.n_units)]
         self.shown = (rows, cols[rows])
         self._cache: dict[tuple[int, float, torch.dtype], tuple[torch.Tensor, torch.Tensor]] = {}
+        # A network that can skip D_t (the rnn: one pass over the chunk less) does, when the traces filter by d_t.
+        self._skip_diag = {"diag": False} if (self.trace_filter == "own" and "diag" in
+                                              inspect.signature(arch.unit_locals).parameters) else {}
 
     # -- the forward sweep -------------------------------------------------------------------------------------
     def chunk_length(self, steps: int) -> int:
@@ -164,7 +168,7 @@ class EligibilityRule(CreditRule):
         arch = self.arch
         state = arch.init_state(trial.batch)
         for t0 in range(0, trial.steps, K):
-            loc = arch.unit_locals(trial.inputs[t0:t0 + K], state)
+            loc = arch.unit_locals(trial.inputs[t0:t0 + K], state, **self._skip_diag)
             state = loc.state
             yield Chunk(t0, self._filter_of(loc), loc.blocks, arch.activity(loc.states), loc.states)
 
