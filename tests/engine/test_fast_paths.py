@@ -198,3 +198,13 @@ def test_eprop_chunks_are_equal_and_at_most_the_chunk(T):
     rule = RULES.get("eprop")(RULES.get("eprop").Config(chunk=64), net(NETS[0]), torch.Generator())
     K = rule.chunk_length(T)
     assert K <= min(64, T) and -(-T // K) == -(-T // 64) and T - (-(-T // K) - 1) * K > K - -(-T // K)
+
+
+def test_unit_locals_without_the_diagonal_are_the_same_locals():
+    """The sweep e-prop and RFLO use (``diag=False``: D_t not computed) gives the same d, ē and states."""
+    arch = net(NETS[1])
+    x = torch.randn(5, 3, 3, dtype=F64, generator=torch.Generator().manual_seed(9))
+    full, lean = arch.unit_locals(x, arch.init_state(3)), arch.unit_locals(x, arch.init_state(3), diag=False)
+    assert lean.diag is None and full.own == lean.own and torch.equal(full.state.h, lean.state.h)
+    for a, b in zip(full.blocks, lean.blocks):
+        assert torch.equal(a.post, b.post) and torch.equal(a.pre, b.pre)
