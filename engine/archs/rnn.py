@@ -40,6 +40,9 @@ the same numbers as the step-by-step ``forward`` up to rounding (tested to 1e−
 holds f_t = φ(u_t) gets φ'(u_t) without a second pass of φ (``slope``):
 
     tanh: φ' = 1 − f²,      relu: φ' = [f > 0],      softplus: φ' = σ(u) = 1 − e^{−f}                       (9)
+
+``run`` is one autograd node (:class:`Trial`): its backward is the adjoint of Eqs. (6)–(8) written out, Eqs. (11)–(12)
+there, and it keeps only h_t and φ(u_t) per step.
 """
 
 from __future__ import annotations
