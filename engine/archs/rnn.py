@@ -40,6 +40,9 @@ the same numbers as the step-by-step ``forward`` up to rounding (tested to 1e−
 holds f_t = φ(u_t) gets φ'(u_t) without a second pass of φ (``slope``):
 
     tanh: φ' = 1 − f²,      relu: φ' = [f > 0],      softplus: φ' = σ(u) = 1 − e^{−f}                       (9)
+
+``run`` is one autograd node (:class:`Trial`): its backward is the adjoint of Eqs. (6)–(8) written out, Eqs. (11)–(12)
+there, and it keeps only h_t and φ(u_t) per step.
 """
 
 from __future__ import annotations
@@ -65,6 +68,12 @@ _PHI = {
     "tanh": (torch.tanh, lambda u: 1 - torch.tanh(u) ** 2, lambda f: 1 - f * f),
     "relu": (torch.relu, lambda u: (u > 0).to(u.dtype), lambda f: (f > 0).to(f.dtype)),
     "softplus": (nn.functional.softplus, torch.sigmoid, lambda f: -torch.expm1(-f)),
+}
+#: φ applied in place (the fast sweep writes φ(u) where u was).
+_PHI_INPLACE = {
+    "tanh": torch.tanh_,
+    "relu": torch.relu_,
+    "softplus": lambda u: u.copy_(nn.functional.softplus(u)),
 }
 
 
@@ -171,15 +180,10 @@ class RNN(Architecture):
         return state.h
 
     def run(self, inputs: torch.Tensor, state: RNNState | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The whole trial by Eqs. (6)–(8): the generic per-step ``Architecture.run``, regrouped (graph kept)."""
+        """The whole trial by Eqs. (6)–(8) (graph kept): the generic per-step ``Architecture.run``, regrouped, as one
+        autograd node whose backward is the adjoint of Eqs. (11)–(12) (:class:`Trial`)."""
         h = (self.init_state(inputs.shape[1]) if state is None else state).h
-        W_T, phi, alpha = self.recurrent_weights().T, self.phi, self.alpha
-        hs = []
-        for d in inputs @ self.W_in.T + self.b:  # Eq. (6): the drive of every step in one product
-            h = torch.lerp(h, phi(torch.addmm(d, h, W_T)), alpha)  # Eqs. (6)–(7)
-            hs.append(h)
-        H = torch.stack(hs)
-        return H, H @ self.W_out.T + self.b_out  # Eq. (8)
+        return Trial.apply(inputs, h, self.recurrent_weights(), self.W_in, self.b, self.W_out, self.b_out, self)
 
     def grad_masks(self) -> dict[str, torch.Tensor]:
         return {"W_rec": self.rec_mask} if self.config.density < 1 else {}
@@ -198,42 +202,47 @@ class RNN(Architecture):
         """c = ε ∂y/∂h = ε W_out (Eq. 3): the closed form of the base's vector-Jacobian product (tested)."""
         return errors @ self.W_out.detach()
 
-    def _sweep(self, inputs: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """K steps of Eqs. (6)–(7) from rates h without a graph, each pre-activation computed once: the rates
-        h_0 … h_K [K + 1, B, n] and c_t = α φ'(u_t) [K, B, n] with φ' taken from φ(u) (Eq. 9)."""
-        W_T, phi, alpha, h = self.recurrent_weights().detach().T, self.phi, self.alpha, h.detach()
-        hs, fs = [h], []
-        for d in inputs @ self.W_in.detach().T + self.b.detach():  # Eq. (6)
-            f = phi(torch.addmm(d, h, W_T))
-            h = torch.lerp(h, f, alpha)  # Eq. (7)
-            hs.append(h)
-            fs.append(f)
-        return torch.stack(hs), self.slope(torch.stack(fs)).mul_(alpha)
+    def _sweep(self, inputs: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """K steps of Eqs. (6)–(7) from rates h without a graph, each pre-activation computed once and φ(u) written
+        where u was: the rates h_0 … h_K [K + 1, B, n], c_t = α φ'(u_t) [K, B, n] with φ' taken from φ(u) (Eq. 9),
+        and pre_t = [h_{t−1}; x_t; 1] [K, B, m] of Eq. (5)."""
+        K, B, I = inputs.shape
+        n, alpha = self.n_units, self.alpha
+        W_T = self.recurrent_weights().detach().T
+        H = inputs.new_empty(K + 1, B, n)
+        H[0] = h
+        F = torch.addmm(self.b.detach(), inputs.reshape(K * B, I), self.W_in.detach().T).view(K, B, n)  # Eq. (6)
+        phi_ = _PHI_INPLACE[self.config.nonlinearity]
+        for s in range(K):
+            torch.lerp(H[s], phi_(torch.addmm(F[s], H[s], W_T, out=F[s])), alpha, out=H[s + 1])  # Eqs. (6)–(7)
+        pre = torch.cat([H[:-1], inputs, H.new_ones(K, B, 1)], -1)
+        if self.config.nonlinearity == "tanh":  # α (1 − f²), Eq. (9), in one pass
+            return H, torch.addcmul(F.new_tensor(alpha), F, F, value=-alpha), pre
+        return H, self.slope(F).mul_(alpha), pre
 
     def influence_factors(self, inputs: torch.Tensor, state: RNNState) -> Factors:
         """K steps of Eqs. (6)–(7) without a graph, each pre-activation computed once and φ' taken from φ(u) (Eq. 9),
         with J_t of Eq. (4) for all K steps in one product and the factors of Eq. (5): c_t = α φ'(u_t) and
         pre_t = [h_{t−1}; x_t; 1]."""
         with torch.no_grad():
-            W, alpha = self.recurrent_weights().detach(), self.alpha
-            H, post = self._sweep(inputs, state.h)
+            W, alpha, n = self.recurrent_weights().detach(), self.alpha, self.n_units
+            H, post, pre = self._sweep(inputs, state.h)
             J = post.unsqueeze(-1) * W  # Eq. (4)
             J.diagonal(dim1=-2, dim2=-1).add_(1 - alpha)
-            pre = torch.cat([H[:-1], inputs, torch.ones_like(H[1:, :, :1])], -1)
-            columns = {"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}
+            columns = {"W_rec": n, "W_in": self.n_inputs, "b": 1}
             return Factors(RNNState(H[-1]), RNNState(H[1:]), J, post, pre, columns)
 
-    def unit_locals(self, inputs: torch.Tensor, state: RNNState) -> UnitLocals:
+    def unit_locals(self, inputs: torch.Tensor, state: RNNState, diag: bool = True) -> UnitLocals:
         """archs.base Eqs. (4)–(6) in closed form: d = 1 − α (the leak: W_rec h_{t−1} is the recurrent input),
-        D_t = 1 − α + c_t ⊙ diag(W) (Eq. 4's diagonal), and one factored block for W_rec, W_in and b, with c_t and
-        pre_t of Eq. (5). Fixed masks are not applied (the rule masks the gradient)."""
+        D_t = 1 − α + c_t ⊙ diag(W) (Eq. 4's diagonal; with ``diag`` False it is not computed and left None, for a
+        rule that filters by d alone), and one factored block for W_rec, W_in and b, with c_t and pre_t of Eq. (5).
+        Fixed masks are not applied (the rule masks the gradient)."""
         with torch.no_grad():
-            W, alpha = self.recurrent_weights().detach(), self.alpha
-            H, post = self._sweep(inputs, state.h)
-            pre = torch.cat([H[:-1], inputs, torch.ones_like(H[1:, :, :1])], -1)
-            diag = post * torch.diagonal(W) + (1 - alpha)
-            block = Block({"W_rec": self.n_units, "W_in": self.n_inputs, "b": 1}, post, pre)
-            return UnitLocals(RNNState(H[-1]), RNNState(H[1:]), 1.0 - alpha, diag, [block])
+            W, alpha, n = self.recurrent_weights().detach(), self.alpha, self.n_units
+            H, post, pre = self._sweep(inputs, state.h)
+            D = torch.addcmul(post.new_tensor(1 - alpha), post, torch.diagonal(W)) if diag else None
+            block = Block({"W_rec": n, "W_in": self.n_inputs, "b": 1}, post, pre)
+            return UnitLocals(RNNState(H[-1]), RNNState(H[1:]), 1.0 - alpha, D, [block])
 
     def state_jvp(self, x_t: torch.Tensor, prev: RNNState, v: torch.Tensor) -> torch.Tensor:
         """J_t v of Eq. (4) without forming J_t: (1 − α) v + c_t ⊙ (W v)."""
@@ -256,3 +265,66 @@ class RNN(Architecture):
                 block = block * self.rec_mask
             M[name] = block if name != "b" else block.squeeze(-1)
         return J, M
+
+
+class Trial(torch.autograd.Function):
+    """A whole trial of Eqs. (6)–(8) as one autograd node: the forward runs without a graph and keeps only what
+    BPTT's state counts (``engine.rules.bptt`` Eq. 2), the rates h_0 … h_T and φ(u_t), T·B·2n numbers; the
+    backward is the adjoint recursion written out, with g_t = ∂L/∂h_t (everything h_t reaches) and
+    ∂L/∂u_t = g_t ⊙ c_t, c_t = α φ'(u_t) taken from φ(u_t) (Eq. 9):
+
+        g_t = ε_t W_out + ∂L/∂h_t|direct + (1 − α) g_{t+1} + (∂L/∂u_{t+1}) W,     g_{T+1} = 0                  (11)
+        ∂L/∂W = Σ_t (∂L/∂u_t)ᵀ h_{t−1},  ∂L/∂W_in = Σ_t (∂L/∂u_t)ᵀ x_t,  ∂L/∂b = Σ_t ∂L/∂u_t,
+        ∂L/∂W_out = Σ_t ε_tᵀ h_t,  ∂L/∂b_out = Σ_t ε_t,  ∂L/∂h_0 = g_1 … as (11) one step further           (12)
+
+    with ε_t = ∂L/∂y_t. The sums of (12) are one matrix product each over all T·B rows; ∂L/∂u_t overwrites φ(u_t)
+    in place, so the backward needs no second trajectory. Equal to autograd through the per-step loop (tested to
+    1e−12 in float64); it can be differentiated once (no double backward, no second backward of the same graph)."""
+
+    @staticmethod
+    def forward(ctx, inputs, h0, W, W_in, b, W_out, b_out, net):  # noqa: D102
+        T, B, I = inputs.shape
+        n, alpha = h0.shape[-1], net.alpha
+        H = inputs.new_empty(T + 1, B, n)
+        H[0] = h0
+        F = torch.addmm(b, inputs.reshape(T * B, I), W_in.T).view(T, B, n)  # Eq. (6)
+        phi_, W_T = _PHI_INPLACE[net.config.nonlinearity], W.T
+        for s in range(T):
+            torch.lerp(H[s], phi_(torch.addmm(F[s], H[s], W_T, out=F[s])), alpha, out=H[s + 1])  # Eqs. (6)–(7)
+        Y = torch.addmm(b_out, H[1:].reshape(T * B, n), W_out.T).view(T, B, -1)  # Eq. (8)
+        ctx.save_for_backward(inputs, H, F, W, W_in, W_out)
+        ctx.net = net
+        ctx.set_materialize_grads(False)
+        return H[1:], Y
+
+    @staticmethod
+    def backward(ctx, dH, dY):  # noqa: D102
+        inputs, H, F, W, W_in, W_out = ctx.saved_tensors
+        T, B, n = F.shape
+        net, alpha = ctx.net, ctx.net.alpha
+        if net.config.nonlinearity == "tanh":  # c_t = α (1 − f²) in place of f (Eq. 9)
+            C = F.mul_(F).mul_(-alpha).add_(alpha)
+        else:
+            C = F.copy_(net.slope(F)).mul_(alpha)
+        g = H.new_zeros(B, n)
+        for t in reversed(range(T)):  # Eq. (11); C[t] becomes ∂L/∂u_t
+            if dY is not None:
+                g = torch.addmm(g, dY[t], W_out)
+            if dH is not None:
+                g = g + dH[t]
+            du = C[t].mul_(g)
+            g = torch.addmm(g, du, W, beta=1 - alpha)
+        dU = C.view(T * B, n)
+        rows = H[:-1].reshape(T * B, n)
+        need = ctx.needs_input_grad
+        grads = [dU.mm(W_in).view(T, B, -1) if need[0] else None,  # Eq. (12)
+                 g if need[1] else None,
+                 dU.T.mm(rows) if need[2] else None,
+                 dU.T.mm(inputs.reshape(T * B, -1)) if need[3] else None,
+                 dU.sum(0) if need[4] else None]
+        if dY is None:
+            grads += [torch.zeros_like(W_out) if need[5] else None, None]
+        else:
+            dYf = dY.reshape(T * B, -1)
+            grads += [dYf.T.mm(H[1:].reshape(T * B, n)) if need[5] else None, dYf.sum(0) if need[6] else None]
+        return (*grads, None)

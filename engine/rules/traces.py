@@ -30,12 +30,13 @@ e_t = a^{t−t₀} e_{t₀} + Σ_{s=t₀+1}^{t} a^{t−s} c_s ⊗ pre_s; put tha
     Σ_{t₀<t≤t₁} L_t ⊙ e_t = e_{t₀} ⊙ Λ  +  Σ_{t₀<s≤t₁} (c_s ⊙ L̃_s) ⊗ pre_s,                                 (3)
         Λ = Σ_{t₀<t≤t₁} a^{t−t₀} L_t,     L̃_s = Σ_{s≤t≤t₁} a^{t−s} L_t
 
-(L̃ is the learning signal filtered backwards inside the chunk). The first term is one elementwise pass over the
-trace per chunk; the second is one matrix product over the chunk's K·B rows. The trace then jumps to the chunk end:
+(L̃ is the learning signal filtered backwards inside the chunk). The first term, summed over the batch, is one
+elementwise pass over the trace per chunk; the second is one matrix product over
+the chunk's K·B rows, read in place from the time-first sweep. The trace then jumps to the chunk end:
 
     e_{t₁} = a^K e_{t₀} + Σ_{t₀<s≤t₁} a^{t₁−s} c_s ⊗ pre_s                                               (4)
 
-one batched matrix product. Eqs. (3)–(4) are (1)–(2) regrouped — the same numbers, tested to 1e−10 in float64 against
+one batched matrix product — skipped after the trial's last chunk, whose end trace nothing reads. Eqs. (3)–(4) are (1)–(2) regrouped — the same numbers, tested to 1e−10 in float64 against
 ``impl="stepwise"`` (Eqs. 1–2 step by step). The rule stays online: it holds the trace and a K-step buffer,
 whatever the trial length (the gradient of a chunk is simply added K steps late). With α = 1 (a = 0) the trace
 forgets everything at each step, so (3) needs no carried trace at all. The trace must stay per trial: c and L
@@ -46,19 +47,24 @@ State (``engine.rules.base`` Eq. 3) — what the algorithm keeps, the same for b
     fixed_bytes = B·n·m (the trace; 0 at α = 1, where it forgets at once) + B·(m + 3n + O) (one step's pre, c,
                   h, L and ε) + n·O (a stored feedback matrix B, if any),      per_step_bytes = 0               (5)
 
-against BPTT's T·B·2n. The chunked implementation also holds the chunk's steps: its buffer is min(K, T)·B·(m + 3n
-+ O) numbers (none for ``impl="stepwise"``). Work per update (``engine.rules.base``, ``work``), with
+against BPTT's T·B·2n. The chunked implementation also holds the chunk's steps: its buffer is K·B·(m + 3n + O)
+numbers, K ≤ min(chunk, T) the chunk length of Eq. (6) (none for ``impl="stepwise"``). Work per update (``engine.rules.base``, ``work``), with
 F = 2·T·B·n·(m + O) the forward pass:
 
     stepwise: F flops, 4·T·B·n·m elements (passes over the trace every step), calls ≈ 7·T
-    chunked:  F + 4·T·B·n·m + 2·T·B·n·min(K, 16) flops (Eqs. 3–4: two products over the chunk's rows, Eq. 7),
-              2·T·B·n·m/K elements (one pass over the trace per chunk), calls ≈ 0.7·T + 4·T/K                   (6)
+    chunked:  F + 2·(T + T′)·B·n·m + 2·T·B·O·(n + min(K, 16)) flops (Eq. 3's product over the chunk's rows for
+              every step, Eq. 4's for the T′ = (N − 1)·K steps before the last chunk, and Eq. 7's filter of the
+              errors with the product by Bᵀ that makes them L̃), 2·(N − 1)·B·n·m
+              elements (one pass over the carried trace per chunk after the first), calls ≈ 0.7·T + 4·N        (6)
+
+with N = ⌈T / chunk⌉ chunks of K = ⌈T / N⌉ steps (``chunk_length``: equal chunks, no short tail).
 
 (calls in ``engine.estimate``'s unit, one step of a tiny network forward and backward).
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar, Iterator, Literal, NamedTuple
 
 import torch
@@ -83,30 +89,26 @@ class TraceConfig(ConfigModel):
     impl: Literal["chunked", "stepwise"] = "chunked"
     """How the traces are computed: in chunks of steps (fast), or step by step as written (the slow reference).
     Both give the same numbers."""
-    chunk: int = Field(64, ge=1, le=4096)
-    """Chunked implementation: steps per chunk. The rule holds a buffer of this many steps besides the traces."""
+    chunk: int = Field(128, ge=1, le=4096)
+    """Chunked implementation: most steps per chunk (a trial is cut into ⌈T / chunk⌉ equal chunks, Eq. 6). The rule
+    holds a buffer of that many steps besides the traces; longer chunks carry the trace across fewer chunk ends
+    (Eq. 4), so they cost less time and more buffer."""
 
 
 class Chunk(NamedTuple):
     """Steps [start, start + k) of a batch, as the forward sweep saw them (no graph): the architecture's
-    :class:`~engine.archs.base.UnitLocals`, batch first so that the per-trial matrix products of Eq. (4) read them in
-    place."""
+    :class:`~engine.archs.base.UnitLocals`, time first as the architecture returns them (the products of Eqs. 3–4
+    read them in place: the chunk's k·B rows are one matrix)."""
 
     start: int
     own: torch.Tensor | float
-    """d_s of Eq. (1) [B, k, n], or the one number a of every unit and step."""
+    """d_s of Eq. (1) [k, B, n], or the one number a of every unit and step."""
     blocks: list[Block]
-    """Eq. (1)'s ē_s by parameter block, batch first: post [B, k, n] and pre [B, k, m], or dense [B, k, n, m]."""
+    """Eq. (1)'s ē_s by parameter block: post [k, B, n] and pre [k, B, m], or dense [k, B, n, m]."""
     h: torch.Tensor
-    """Activity a(s_s) [B, k, n] (what the readout sees)."""
+    """Activity a(s_s) [k, B, n] (what the readout sees)."""
     states: Any
     """The steps' states, time first (for the readout)."""
-
-
-def batch_first(block: Block) -> Block:
-    """The block's tensors with batch before time (contiguous)."""
-    return Block(block.columns, *(None if t is None else t.transpose(0, 1).contiguous()
-                                  for t in (block.post, block.pre, block.dense)))
 
 
 class EligibilityRule(CreditRule):
@@ -149,36 +151,43 @@ class EligibilityRule(CreditRule):
         rows = best.argsort(descending=True)[: min(SHOWN, arch.n_units)]
         self.shown = (rows, cols[rows])
         self._cache: dict[tuple[int, float, torch.dtype], tuple[torch.Tensor, torch.Tensor]] = {}
+        # A network that can skip D_t (the rnn: one pass over the chunk less) does, when the traces filter by d_t.
+        self._skip_diag = {"diag": False} if (self.trace_filter == "own" and "diag" in
+                                              inspect.signature(arch.unit_locals).parameters) else {}
 
     # -- the forward sweep -------------------------------------------------------------------------------------
+    def chunk_length(self, steps: int) -> int:
+        """K: the trial in ⌈T / chunk⌉ chunks of equal length (the last one shorter by less than one step per chunk),
+        so no chunk is a short tail and every chunk has at most ``chunk`` steps."""
+        if self.config.impl == "stepwise":
+            return 1
+        return -(-steps // -(-steps // self.config.chunk))
+
     def _sweep(self, trial: Trial, K: int) -> Iterator[Chunk]:
         """Run the network without a graph, K steps at a time, keeping only the unit locals Eqs. (1)–(4) need."""
         arch = self.arch
         state = arch.init_state(trial.batch)
         for t0 in range(0, trial.steps, K):
-            loc = arch.unit_locals(trial.inputs[t0:t0 + K], state)
+            loc = arch.unit_locals(trial.inputs[t0:t0 + K], state, **self._skip_diag)
             state = loc.state
-            own = self._filter_of(loc)
-            own = own if not torch.is_tensor(own) else own.transpose(0, 1)
-            h = arch.activity(loc.states).transpose(0, 1)
-            yield Chunk(t0, own, [batch_first(b) for b in loc.blocks], h, loc.states)
+            yield Chunk(t0, self._filter_of(loc), loc.blocks, arch.activity(loc.states), loc.states)
 
     def _filter_of(self, loc: UnitLocals) -> torch.Tensor | float:
         """The diagonal that filters Eq. (1): d_t (``trace_filter`` "own") or D_t ("diag")."""
         return loc.own if self.trace_filter == "own" else loc.diag
 
     def _errors(self, task: Task, trial: Trial, chunk: Chunk) -> tuple[torch.Tensor, torch.Tensor]:
-        """Outputs y and output errors ε = ∂L/∂y of a chunk, both [B, k, O]."""
-        y = chunk.h @ self.arch.W_out.detach().T + self.arch.b_out.detach()
-        steps = slice(chunk.start, chunk.start + y.shape[1])
-        return y, task.output_error(y.transpose(0, 1), trial, steps).transpose(0, 1)
+        """Outputs y and output errors ε = ∂L/∂y of a chunk, both [k, B, O]."""
+        y = torch.addmm(self.arch.b_out.detach(), chunk.h.flatten(0, 1), self.arch.W_out.detach().T)
+        y = y.view(*chunk.h.shape[:2], -1)
+        return y, task.output_error(y, trial, slice(chunk.start, chunk.start + y.shape[0]))
 
     # -- the gradient --------------------------------------------------------------------------------------------
     def gradients(self, task: Task, trial: Trial) -> tuple[dict[str, torch.Tensor], Pass]:
         # The chunked form (Eqs. 3-4) needs one leak for every unit and step and factored blocks; otherwise the
         # traces run step by step (Eqs. 1-2 as written), in chunks of steps for the sweep.
         stepwise = self.config.impl == "stepwise"
-        K = 1 if stepwise else self.config.chunk
+        K = self.chunk_length(trial.steps)
         n, dtype = self.arch.n_units, self.arch.W_out.dtype
         Gs = [torch.zeros(n, sum(cols.values()), dtype=dtype) for cols in self.blocks]
         W_out_grad = torch.zeros_like(self.arch.W_out)
@@ -188,53 +197,56 @@ class EligibilityRule(CreditRule):
         with torch.no_grad():
             for chunk in self._sweep(trial, K):
                 y, eps = self._errors(task, trial, chunk)
-                L = self.feedback.signal(eps)  # feedback Eq. (1)
-                W_out_grad += eps.flatten(0, 1).T @ chunk.h.flatten(0, 1)  # base Eq. (2)
+                L = None
+                W_out_grad.addmm_(eps.flatten(0, 1).T, chunk.h.flatten(0, 1))  # base Eq. (2)
                 b_out_grad += eps.sum((0, 1))
-                last = chunk.start + y.shape[1] >= trial.steps
+                last = chunk.start + y.shape[0] >= trial.steps
                 for i, (block, G) in enumerate(zip(chunk.blocks, Gs)):
                     if stepwise or not self.constant_own or block.dense is not None:
+                        L = self.feedback.signal(eps) if L is None else L  # feedback Eq. (1)
                         traces[i] = self._steps(traces[i], chunk.own, block, L, G)
                     else:
-                        traces[i] = self._chunk(traces[i], block.post, block.pre, L, G, chunk.own, last)
+                        traces[i] = self._chunk(traces[i], block.post, block.pre, eps, G, chunk.own, last)
                 outs.append(y)
                 acts.append(chunk.h)
         grads = block_grads(self.arch, self.blocks, Gs)  # masked
         grads["W_out"], grads["b_out"] = W_out_grad, b_out_grad
-        outputs = torch.cat(outs, 1).transpose(0, 1)
-        return grads, Pass(task.loss(outputs, trial), outputs, torch.cat(acts, 1).transpose(0, 1))
+        outputs = outs[0] if len(outs) == 1 else torch.cat(outs)
+        return grads, Pass(task.loss(outputs, trial), outputs, acts[0] if len(acts) == 1 else torch.cat(acts))
 
     def _steps(self, trace: torch.Tensor | None, own: torch.Tensor | float, block: Block, L: torch.Tensor,
                G: torch.Tensor) -> torch.Tensor:
         """Eqs. (1)–(2) step by step, as written: the reference for Eqs. (3)–(4), and the form for a leak that
         differs between units or steps (d_s a tensor)."""
-        for k in range(L.shape[1]):
-            fresh = (block.dense[:, k] if block.dense is not None
-                     else block.post[:, k].unsqueeze(-1) * block.pre[:, k].unsqueeze(-2))  # [B, n, m]
-            d = own if not torch.is_tensor(own) else own[:, k].unsqueeze(-1)
+        for k in range(L.shape[0]):
+            fresh = (block.dense[k] if block.dense is not None
+                     else block.post[k].unsqueeze(-1) * block.pre[k].unsqueeze(-2))  # [B, n, m]
+            d = own if not torch.is_tensor(own) else own[k].unsqueeze(-1)
             trace = fresh if trace is None else d * trace + fresh  # Eq. (1)
-            G += torch.einsum("bn,bnm->nm", L[:, k], trace)  # Eq. (2)
+            G += torch.einsum("bn,bnm->nm", L[k], trace)  # Eq. (2)
         return trace
 
-    def _chunk(self, trace: torch.Tensor | None, post: torch.Tensor, pre: torch.Tensor, L: torch.Tensor,
+    def _chunk(self, trace: torch.Tensor | None, post: torch.Tensor, pre: torch.Tensor, eps: torch.Tensor,
                G: torch.Tensor, a: float, last: bool) -> torch.Tensor | None:
-        """Eqs. (3)–(4) for one chunk and one factored block (post [B, k, n], pre [B, k, m]) with one leak a;
-        returns the trace at its end (None while it is zero or not needed)."""
-        B, k, n = L.shape
+        """Eqs. (3)–(4) for one chunk and one factored block (post [k, B, n], pre [k, B, m], time first) with one
+        leak a and the chunk's output errors ε [k, B, O]; returns the trace [B, n, m] at its end (None while it is
+        zero or not needed). The learning signal L = ε Bᵀ (feedback Eq. 1) is linear in ε, so Λ and L̃ of Eq. (3)
+        are the errors filtered first (O numbers per step and trial, not n) and sent through Bᵀ after."""
+        k, B, O = eps.shape
+        n = post.shape[-1]
         powers = self._filters(k, a, G.dtype)[0]
-        # Batched matrix products (bmm) run a parallel region per call even for small matrices, which stalls when
-        # the cores are busy; so only Eq. (4) uses one, and the rest are plain products and reductions.
-        if trace is not None:  # first term of Eq. (3)
-            Lam = (L * powers[1:, None]).sum(1)
-            G += (trace * Lam.unsqueeze(-1)).sum(0)
-        L_tilde = self._filter(L.transpose(0, 1).reshape(k, B * n), a).view(k, B, n).transpose(0, 1)  # L̃ of Eq. (3)
-        G += (post * L_tilde).reshape(B * k, n).T @ pre.reshape(B * k, -1)  # second term of Eq. (3)
+        errors = eps.reshape(k, B * O)
+        if trace is not None:  # first term of Eq. (3), summed over the batch
+            Lam = self.feedback.signal((powers[1:] @ errors).view(B, O)).unsqueeze(-1)  # Λ [B, n, 1]
+            G += (trace * Lam).sum(0)
+        L_tilde = self.feedback.signal(self._filter(errors, a).view(k * B, O))  # L̃ of Eq. (3), [k·B, n]
+        G.addmm_(L_tilde.mul_(post.reshape(k * B, n)).T, pre.reshape(k * B, -1))  # second term of Eq. (3)
         if last or a == 0.0:
             return None  # nothing follows, or the trace forgets everything: no need to carry it
-        weighted = (post * powers[:k].flip(0)[:, None]).transpose(1, 2)  # a^{t₁−s} c_s as [B, n, k]
+        weighted = (post * powers[:k].flip(0)[:, None, None]).permute(1, 2, 0)  # a^{t₁−s} c_s as [B, n, k]
         if trace is None:
-            return torch.bmm(weighted, pre)  # Eq. (4) from e_{t₀} = 0
-        return trace.baddbmm_(weighted, pre, beta=a ** k)  # Eq. (4), in place
+            return torch.bmm(weighted, pre.transpose(0, 1))  # Eq. (4) from e_{t₀} = 0
+        return trace.baddbmm_(weighted, pre.transpose(0, 1), beta=a ** k)  # Eq. (4), in place
 
     def _filter(self, L: torch.Tensor, a: float) -> torch.Tensor:
         """L̃_s = Σ_{s≤t<k} a^{t−s} L_t for L [k, ·] (Eq. 3), in sub-blocks s₀ ≤ s < s₁ of at most ``SUB`` steps from
@@ -286,13 +298,13 @@ class EligibilityRule(CreditRule):
         with torch.no_grad():
             (chunk,) = self._sweep(trial, trial.steps)
             _, eps = self._errors(task, trial, chunk)
-            L = self.feedback.signal(eps)[0, :, rows]
+            L = self.feedback.signal(eps)[:, 0, rows]
             block = chunk.blocks[0]
             if block.dense is not None:
-                drive = block.dense[0][:, rows, cols]
+                drive = block.dense[:, 0][:, rows, cols]
             else:
-                drive = block.post[0, :, rows] * block.pre[0, :, cols]  # ē_t at the shown synapses
-            own = chunk.own if not torch.is_tensor(chunk.own) else chunk.own[0, :, rows]
+                drive = block.post[:, 0, rows] * block.pre[:, 0, cols]  # ē_t at the shown synapses
+            own = chunk.own if not torch.is_tensor(chunk.own) else chunk.own[:, 0, rows]
             e, trace = torch.zeros_like(drive[0]), []
             for t, d in enumerate(drive):
                 e = (own if not torch.is_tensor(own) else own[t]) * e + d  # Eq. (1)
@@ -319,10 +331,11 @@ class EligibilityRule(CreditRule):
         return (trace + self._step_numbers(batch)) * self.itemsize() + self.feedback.state_bytes(), 0
 
     def buffer_bytes(self, batch: int, steps: int) -> int:
-        """The chunk: min(K, T) steps of what Eq. (5) keeps for one step (none for ``impl="stepwise"``)."""
+        """The chunk: K = ``chunk_length(T)`` ≤ min(chunk, T) steps of what Eq. (5) keeps for one step (none for
+        ``impl="stepwise"``)."""
         if self.config.impl == "stepwise":
             return 0
-        return min(self.config.chunk, steps) * self._step_numbers(batch) * self.itemsize()
+        return self.chunk_length(steps) * self._step_numbers(batch) * self.itemsize()
 
     def work(self, batch: int, steps: int) -> Work:
         """Eq. (6)."""
@@ -330,7 +343,8 @@ class EligibilityRule(CreditRule):
         forward = 2.0 * steps * batch * n * (m + O)
         if self.config.impl == "stepwise":
             return Work(forward, 4.0 * steps * batch * n * m, 7.0 * steps)
-        K = min(self.config.chunk, steps)
+        K = self.chunk_length(steps)
         chunks = -(-steps // K)
-        return Work(forward + 4.0 * steps * batch * n * m + 2.0 * steps * batch * n * min(K, SUB),
-                    2.0 * batch * n * m * chunks, 0.7 * steps + 4.0 * chunks)
+        carried = (chunks - 1) * K  # the steps before the last chunk: Eq. (4) runs over them
+        return Work(forward + 2.0 * (steps + carried) * batch * n * m + 2.0 * steps * batch * O * (n + min(K, SUB)),
+                    2.0 * batch * n * m * (chunks - 1), 0.7 * steps + 4.0 * chunks)

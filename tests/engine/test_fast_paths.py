@@ -157,3 +157,54 @@ def test_filter_in_sub_blocks_equals_the_dense_filter(alpha, k):
     a = 1.0 - alpha
     dense = rule._filters(k, a, F64)[1] @ L
     assert close(rule._filter(L, a), dense)
+
+
+@pytest.mark.parametrize("case", NETS)
+def test_trial_node_backward_equals_autograd_through_the_per_step_loop(case):
+    """rnn Eqs. (11)–(12): the hand-written adjoint of the whole trial (``rnn.Trial``) against autograd through the
+    generic per-step loop, for every input — the weights, the input sequence and h_0 — with a loss that reads both
+    the outputs and the rates directly (so both ∂L/∂y and ∂L/∂h reach the node)."""
+    arch = net(case)
+    gen = torch.Generator().manual_seed(8)
+    x = torch.randn(13, 4, 3, dtype=F64, generator=gen)
+    h0 = (torch.rand(4, case["hidden"], dtype=F64, generator=gen) - 0.5)
+    wy, wh = (torch.randn(13, 4, k, dtype=F64, generator=gen) for k in (2, case["hidden"]))
+    params = dict(arch.named_parameters())
+
+    def grads(run):
+        xs, hs = x.clone().requires_grad_(True), h0.clone().requires_grad_(True)
+        H, Y = run(arch, xs, arch.init_state(4)._replace(h=hs))
+        loss = (Y * wy).sum() + (H.tanh() * wh).sum()
+        return torch.autograd.grad(loss, [xs, hs, *params.values()])
+
+    for got, want, name in zip(grads(RNN.run), grads(Architecture.run), ["inputs", "h0", *params]):
+        assert close(got, want), name
+
+
+def test_trial_node_with_outputs_only_and_without_a_graph():
+    arch = net(NETS[3])
+    x = torch.randn(6, 2, 3, dtype=F64)
+    H, Y = arch.run(x)
+    (g,) = torch.autograd.grad(Y.sum(), arch.W_out)
+    assert close(g, H.sum((0, 1)).expand_as(g))
+    with torch.no_grad():
+        H2, Y2 = arch.run(x)
+    assert not H2.requires_grad and close(H2, H) and close(Y2, Y)
+
+
+@pytest.mark.parametrize("T", [1, 40, 50, 64, 65, 100, 200])
+def test_eprop_chunks_are_equal_and_at_most_the_chunk(T):
+    """traces Eq. (6)'s chunk length: ⌈T / chunk⌉ chunks (as many as before) of equal length, none over ``chunk``."""
+    rule = RULES.get("eprop")(RULES.get("eprop").Config(chunk=64), net(NETS[0]), torch.Generator())
+    K = rule.chunk_length(T)
+    assert K <= min(64, T) and -(-T // K) == -(-T // 64) and T - (-(-T // K) - 1) * K > K - -(-T // K)
+
+
+def test_unit_locals_without_the_diagonal_are_the_same_locals():
+    """The sweep e-prop and RFLO use (``diag=False``: D_t not computed) gives the same d, ē and states."""
+    arch = net(NETS[1])
+    x = torch.randn(5, 3, 3, dtype=F64, generator=torch.Generator().manual_seed(9))
+    full, lean = arch.unit_locals(x, arch.init_state(3)), arch.unit_locals(x, arch.init_state(3), diag=False)
+    assert lean.diag is None and full.own == lean.own and torch.equal(full.state.h, lean.state.h)
+    for a, b in zip(full.blocks, lean.blocks):
+        assert torch.equal(a.post, b.post) and torch.equal(a.pre, b.pre)
