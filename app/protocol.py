@@ -179,6 +179,9 @@ class MetricsMessage(BaseModel):
     type: Literal["metrics"] = "metrics"
     records: list[Record]
     diverged: bool
+    recorded: float | None = None
+    """When the worker sent these records (seconds since the epoch, the server's clock): latency measurements read
+    a viewer's receipt against it."""
 
 
 class ErrorMessage(BaseModel):

@@ -16,8 +16,8 @@ what the server can do.
 
 ``--run``: the room shows a running run instead, and the N listeners are audience seats of the room's relay
 (``/ws/rooms/{code}/run``, app/rooms/relay.py). Reported: websocket frames/s per seat (all messages) and snapshot
-frames/s (median, p5); latency from the relay getting a record from the run (the ``sent`` stamp; the manager got it
-from the worker in the same loop turn) to the seat's receipt (p50, p95), the same for snapshots; bytes/s per
+frames/s (median, p5); latency from the worker sending a record (the ``recorded`` stamp of the metrics message, app/runs/worker.py) to
+the seat's receipt (p50, p95), and for snapshots from the relay's ``sent`` stamp; bytes/s per
 seat; the server's CPU and peak RSS; and the run's updates/s with N seats against the same run with one seat,
 measured back to back.
 
@@ -145,7 +145,7 @@ async def seat(url: str, stop: asyncio.Event, out: dict[str, Any]) -> None:
             else:
                 msg = orjson.loads(data)
                 if msg.get("type") == "metrics":
-                    out["lat"].append(now - msg["sent"])
+                    out["lat"].append(now - (msg.get("recorded") or msg["sent"]))  # from the worker's record
 
 
 async def steps_per_s(http: httpx.AsyncClient, run_id: str, auth: dict[str, str], seconds: float) -> float:

@@ -169,7 +169,8 @@ class Relay:
             if self._hellos > 1:  # the run was reset: everyone starts again
                 self._resync_all()
         elif kind == "metrics":
-            out = dumps({"type": "metrics", "sent": now, "diverged": message.get("diverged", False),
+            out = dumps({"type": "metrics", "sent": now, "recorded": message.get("recorded"),
+                         "diverged": message.get("diverged", False),
                          "records": audience_records(message["records"], self.hidden)})
             for seat in self.seats:
                 if seat.resync:

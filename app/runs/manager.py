@@ -300,7 +300,8 @@ class RunManager:
             run.step = records[-1]["step"]
             self.store.add_records(run.id, records)
             diverged = data["status"] == "diverged"
-            run.hub.publish_metrics(dumps(MetricsMessage(records=records, diverged=diverged).model_dump()))
+            run.hub.publish_metrics(dumps(MetricsMessage(records=records, diverged=diverged,
+                                                              recorded=data.get("recorded")).model_dump()))
         elif kind == "snapshot":
             run.hub.publish_snapshot(data)
         elif kind == "ready":

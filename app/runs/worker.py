@@ -70,7 +70,7 @@ class _Worker:
 
     def flush(self) -> None:
         if self.pending:
-            self.out.send(("records", {"records": self.pending, "status": self.status()}))
+            self.out.send(("records", {"records": self.pending, "status": self.status(), "recorded": time.time()}))
             self.pending = []
         self.last_flush = time.monotonic()
 

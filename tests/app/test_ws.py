@@ -40,6 +40,7 @@ def test_play_pause_step_stop(client: TestClient) -> None:
         ws.send_text('{"type":"control","action":"step"}')
         metrics = reader.until(lambda m: m["type"] == "metrics")
         assert [r["step"] for r in metrics["records"]] == [n + 1]
+        assert 0 <= time.time() - metrics["recorded"] < 60  # stamped by the worker, for latency measurements
         header, _ = reader.until_snapshot()
         while header["step"] != n + 1:
             header, _ = reader.until_snapshot()
