@@ -76,8 +76,17 @@ def audience_run(info: dict[str, Any], hidden: bool) -> dict[str, Any]:
     return out
 
 
+def _short(v: Any) -> Any:
+    """A float to 5 significant digits (a chart's resolution), to keep the seats' stream small."""
+    return float(f"{v:.5g}") if isinstance(v, float) else v
+
+
 def audience_records(records: list[dict[str, Any]], hidden: bool) -> list[dict[str, Any]]:
-    return [{k: r.get(k) for k in _RECORD_KEYS} for r in records] if hidden else records
+    """What a seat draws of each record: the step, loss and accuracy (the audience page draws the loss curve; the
+    rule-revealing numbers, alignment and time per update, are never needed there, hidden or not). Measured: about
+    40 bytes a record instead of 115, which matters at 300 seats × 10 messages a second (docs/rooms.md)."""
+    del hidden  # the same for both: nothing here names or betrays the rule
+    return [{k: _short(r.get(k)) for k in _RECORD_KEYS} for r in records]
 
 
 def _pick(n: int, cap: int) -> np.ndarray | slice:
