@@ -308,20 +308,35 @@ class EpropLIF(CreditRule):
         """For one trial (batch 1): ``learning_signal`` [T, k] of the neurons owning the shown synapses and their
         readout-filtered ``eligibility_trace`` [T, k] (Eqs. 1–4 for those synapses alone)."""
         rows, cols = self.shown
-        arch = self.arch
         with torch.no_grad():
-            (ch,) = self._sweep(trial, trial.steps)
-            y = ch.zf @ arch.W_out.T + arch.b_out
-            eps = task.output_error(y.transpose(0, 1), trial, slice(None)).transpose(0, 1)
+            ch, _, eps = self._whole_trial(task, trial)
             L = self.feedback.signal(eps)[0, :, rows]
-            beta = arch.beta[rows]
-            ea, ebar, trace = torch.zeros_like(beta), torch.zeros_like(beta), []
-            for s in range(trial.steps):
-                ea = (arch.rho - beta * ch.psi_prev[0, s, rows]) * ea + ch.psi_prev[0, s, rows] * ch.eb_prev[0, s, cols]
-                e = ch.psi[0, s, rows] * (ch.eb[0, s, cols] - beta * ea)  # Eq. (3)
-                ebar = arch.kappa * ebar + (1 - arch.kappa) * e  # Eq. (4)
-                trace.append(ebar)
-        out = {"learning_signal": L, "eligibility_trace": torch.stack(trace)}
+            _, filtered = self._shown_traces(ch, rows, cols)
+        return self._with_alignment({"learning_signal": L, "eligibility_trace": filtered})
+
+    def _whole_trial(self, task: Task, trial: Trial) -> tuple[Chunk, torch.Tensor, torch.Tensor]:
+        """The trial as one chunk (call without a graph), its outputs y and output errors ε, [B, T, O] each."""
+        arch = self.arch
+        (ch,) = self._sweep(trial, trial.steps)
+        y = ch.zf @ arch.W_out.T + arch.b_out
+        return ch, y, task.output_error(y.transpose(0, 1), trial, slice(None)).transpose(0, 1)
+
+    def _shown_traces(self, ch: Chunk, rows: torch.Tensor, cols: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The trace e of Eq. (3) and its readout-filtered ē of Eq. (4), [T, k] each, of the synapses (rows, cols)
+        on the chunk's first trial."""
+        arch = self.arch
+        beta = arch.beta[rows]
+        ea, ebar, trace, filtered = torch.zeros_like(beta), torch.zeros_like(beta), [], []
+        for s in range(ch.psi.shape[1]):
+            ea = (arch.rho - beta * ch.psi_prev[0, s, rows]) * ea + ch.psi_prev[0, s, rows] * ch.eb_prev[0, s, cols]
+            e = ch.psi[0, s, rows] * (ch.eb[0, s, cols] - beta * ea)  # Eq. (3)
+            ebar = arch.kappa * ebar + (1 - arch.kappa) * e  # Eq. (4)
+            trace.append(e)
+            filtered.append(ebar)
+        return torch.stack(trace), torch.stack(filtered)
+
+    def _with_alignment(self, out: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``out`` plus the feedback matrix's alignment with W_outᵀ when the feedback is not W_outᵀ itself."""
         if self.feedback.B is not None:
             fa = self.feedback.alignment()
             out["feedback_alignment"] = torch.tensor([float("nan") if fa is None else fa])

@@ -83,9 +83,7 @@ class MDGL(EpropLIF):
         dtype = arch.W_rec.dtype
         reg = arch.config.rate_reg > 0
         with torch.no_grad():
-            (ch,) = self._sweep(trial, trial.steps)
-            y = ch.zf @ arch.W_out.T + arch.b_out
-            eps = task.output_error(y.transpose(0, 1), trial, slice(None)).transpose(0, 1)  # [B, T, O]
+            ch, y, eps = self._whole_trial(task, trial)  # ε [B, T, O]
             L = self.feedback.signal(eps)
             M = (1 - arch.kappa) * _backward_filter(L, arch.kappa)  # eprop_lif Eq. (7)
             mod = (ch.psi * M) @ self.modulatory_weights(ch.W)  # Eqs. (1)-(2)
@@ -102,6 +100,23 @@ class MDGL(EpropLIF):
         outputs = y.transpose(0, 1)
         Z = ch.z.transpose(0, 1)
         return grads, Pass(task.loss(outputs, trial), outputs, ch.zf.transpose(0, 1), {"spikes": Z})
+
+    def signals(self, task: Task, trial: Trial) -> dict[str, torch.Tensor]:
+        """For one trial (batch 1), the shown synapses' credit as MDGL computes it: ``learning_signal`` [T, k] is
+        M_{j,t} + m_{j,t+1}, the readout-filtered signal plus the modulatory signal neuron j receives one step later,
+        and ``eligibility_trace`` [T, k] is the unfiltered trace e_{ji,t} of eprop_lif Eq. (3). Their product summed
+        over the trial is the synapse's row of Eq. (3) (the regulariser's term aside; tested against
+        ``gradients``). e-prop's view (``EpropLIF.signals``) would leave the modulatory term out."""
+        rows, cols = self.shown
+        arch = self.arch
+        with torch.no_grad():
+            ch, _, eps = self._whole_trial(task, trial)
+            M = (1 - arch.kappa) * _backward_filter(self.feedback.signal(eps), arch.kappa)  # eprop_lif Eq. (7)
+            mod = (ch.psi * M) @ self.modulatory_weights(ch.W)  # Eqs. (1)-(2)
+            signal = M.clone()
+            signal[:, :-1] += mod[:, 1:]  # Eq. (3): m_{t+1} meets e_t
+            trace, _ = self._shown_traces(ch, rows, cols)
+        return self._with_alignment({"learning_signal": signal[0, :, rows], "eligibility_trace": trace})
 
     def memory(self, batch: int) -> tuple[int, int]:
         """Eq. (5)."""

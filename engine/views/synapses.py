@@ -7,7 +7,8 @@ synapse is the sum over the trial of their product,
 
     c_ji(t) = L_j(t) e_ji(t),        ΔW_ji ∝ −Σ_t c_ji(t)                                                 (1)
 
-(``engine.rules.traces`` Eq. 2; ``engine.rules.eprop_lif`` with the readout-filtered trace). The page draws the
+(``engine.rules.traces`` Eq. 2; ``engine.rules.eprop_lif`` with the readout-filtered trace; ``engine.rules.mdgl``
+with its learning signal including the modulatory term and the unfiltered trace). The page draws the
 three curves per synapse; this view adds which synapses they are and c of Eq. (1).
 
 The matrix the indices refer to: the first parameter of the rule's first block of unit locals (``W_rec`` in the

@@ -70,3 +70,24 @@ def test_mdgl_is_closer_to_bptt_than_eprop_on_average():
         c_e = cos(g_e["W_rec"].flatten(), true["W_rec"].flatten(), 0)
         wins += int(c_m > c_e)
     assert wins >= 4
+
+
+@pytest.mark.parametrize("name, weights", [("eprop_lif", None), ("mdgl", "cell_type"), ("mdgl", "exact")])
+def test_the_shown_synapses_credit_sums_to_the_rules_update(name, weights):
+    """What the page draws for a synapse (signal × trace, summed over the trial) is the rule's own gradient of that
+    synapse: for MDGL it includes the modulatory term, which e-prop's view would leave out."""
+    task, arch, trial = make({"adaptive_fraction": 0.5}, batch=1)
+    cls = RULES.get(name)
+    cfg = {"feedback": "symmetric", **({"weights": weights} if name == "mdgl" else {})}
+    rule = cls(cls.Config(**cfg), arch, torch.Generator().manual_seed(1))
+    grads, _ = rule.gradients(task, trial)
+    signals = rule.signals(task, trial)
+    rows, cols = rule.shown
+    drawn = (signals["learning_signal"] * signals["eligibility_trace"]).sum(0)
+    assert torch.allclose(drawn, grads["W_rec"][rows, cols], rtol=1e-10, atol=1e-13), (drawn, grads["W_rec"][rows, cols])
+    if name == "mdgl":  # and the modulatory term is really there: e-prop's view of the same synapses differs
+        eprop = RULES.get("eprop_lif")(RULES.get("eprop_lif").Config(feedback="symmetric"), arch,
+                                       torch.Generator().manual_seed(1))
+        eprop.shown = rule.shown
+        e = eprop.signals(task, trial)
+        assert not torch.allclose((e["learning_signal"] * e["eligibility_trace"]).sum(0), drawn, rtol=1e-6)
