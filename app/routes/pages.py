@@ -157,7 +157,7 @@ class Assets(StaticFiles):
         return response
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def index(request: Request) -> Response:
     """The lab."""
     data = page_data()

@@ -19,6 +19,8 @@ def test_index_page(client: TestClient) -> None:
     r = client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "<title>" in r.text and "Credit Lab" in r.text
+    head = client.head("/")  # uptime checks and link previews ask with HEAD: the same answer without a body
+    assert head.status_code == 200 and head.headers["content-type"].startswith("text/html") and not head.content
 
 
 def test_page_data_is_inline_safe_json(client: TestClient) -> None:
