@@ -11,7 +11,7 @@ ignores one that is already gone.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Coroutine
+from typing import Any, AsyncIterator, Callable, Coroutine
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -60,6 +60,19 @@ async def write_loop(websocket: WebSocket, wake: asyncio.Event, next_item: Calla
         return "stalled"
     except GONE:
         return "gone"
+
+
+async def received(websocket: WebSocket) -> AsyncIterator[dict[str, Any]]:
+    """A socket's reader: every message the browser sends (ASGI ``websocket.receive`` dicts: ``text`` or
+    ``bytes``), until it disconnects or the socket is gone."""
+    while True:
+        try:
+            message = await websocket.receive()
+        except GONE:
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        yield message
 
 
 async def close_quietly(websocket: WebSocket, code: int, reason: str, timeout: float = 1.0) -> None:

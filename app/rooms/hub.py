@@ -19,11 +19,11 @@ from collections import deque
 from typing import Any, Callable
 
 import orjson
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from app.protocol import dumps
 from app.runs.ratelimit import TokenBucket
-from app.streams import close_quietly, serve_pair
+from app.streams import close_quietly, received, serve_pair, write_loop
 
 MAX_MESSAGE = 1024
 
@@ -92,31 +92,20 @@ class RoomHub:
         for listener in list(self.listeners):
             await close_quietly(listener.websocket, 1001, "server shutting down")
 
-    async def _write(self, v: Listener) -> None:
-        try:
-            while True:
-                await v.wake.wait()
-                v.wake.clear()
-                while v.replies:
-                    await self._send(v, v.replies.popleft())
-                if v.seen != self.version:
-                    v.seen = self.version
-                    await self._send(v, self.encoded(v.presenter))
-        except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
-            return
+    def _next(self, v: Listener) -> str | None:
+        """What the listener gets next: its replies first, then the room's state if it changed since its last."""
+        if v.replies:
+            return v.replies.popleft()
+        if v.seen != self.version:
+            v.seen = self.version
+            return self.encoded(v.presenter)
+        return None
 
-    async def _send(self, v: Listener, text: str) -> None:
-        async with asyncio.timeout(self.send_timeout):
-            await v.websocket.send_text(text)
+    async def _write(self, v: Listener) -> str:
+        return await write_loop(v.websocket, v.wake, lambda: self._next(v), self.send_timeout)
 
     async def _read(self, v: Listener) -> None:
-        while True:
-            try:
-                message = await v.websocket.receive()
-            except (WebSocketDisconnect, RuntimeError, OSError):
-                return
-            if message["type"] == "websocket.disconnect":
-                return
+        async for message in received(v.websocket):
             if not v.bucket.take():
                 self._reply(v, {"type": "error", "code": "rate_limited",
                                 "message": f"at most {self.message_rate:g} messages a second"})

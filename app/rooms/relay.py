@@ -37,7 +37,7 @@ from starlette.websockets import WebSocket
 from app.protocol import decode_snapshot, dumps, encode_quantised_snapshot
 from app.runs.history import thin
 from app.runs.run import Run
-from app.streams import GONE, close_quietly, serve_pair, write_loop
+from app.streams import close_quietly, received, serve_pair, write_loop
 
 #: Metrics messages a seat may fall behind before its backlog is replaced by a fresh hello.
 BACKLOG = 64
@@ -290,10 +290,5 @@ class Relay:
 
     async def _read(self, seat: Seat) -> None:
         """A seat only listens; what it sends is read and dropped (so a chatty one cannot fill a buffer)."""
-        while True:
-            try:
-                message = await seat.websocket.receive()
-            except GONE:
-                return
-            if message["type"] == "websocket.disconnect":
-                return
+        async for _ in received(seat.websocket):
+            pass

@@ -26,11 +26,11 @@ from collections import deque
 from typing import Awaitable, Callable
 
 from pydantic import ValidationError
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from app.protocol import CLIENT_MESSAGE, AckMessage, AuthMessage, ControlMessage, ErrorMessage, dumps
 from app.runs.ratelimit import TokenBucket
-from app.streams import close_quietly, serve_pair, write_loop
+from app.streams import close_quietly, received, serve_pair, write_loop
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +148,7 @@ class Hub:
         return await write_loop(v.websocket, v.wake, lambda: self._next(v), self.send_timeout)
 
     async def _read(self, v: Viewer, on_control: ControlHandler) -> None:
-        while True:
-            try:
-                message = await v.websocket.receive()
-            except (WebSocketDisconnect, RuntimeError, OSError):
-                return
-            if message["type"] == "websocket.disconnect":
-                return
+        async for message in received(v.websocket):
             text = message.get("text")
             if text is None:
                 self._tell(v, "binary messages are not understood; send JSON text")
